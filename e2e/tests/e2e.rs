@@ -1,0 +1,1 @@
+//! Integration tests on the real local control plane (see e2e/README.md).

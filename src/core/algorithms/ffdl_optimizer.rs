@@ -1,0 +1,12 @@
+//! Not implemented yet (skeleton): allocates nothing.
+
+use super::{Allocator, Params};
+use crate::core::job::JobInfo;
+
+pub struct FfdlOptimizer;
+
+impl Allocator for FfdlOptimizer {
+    fn allocate(&self, _gpus: u32, jobs: &[JobInfo], _params: &Params) -> Vec<u32> {
+        vec![0; jobs.len()]
+    }
+}

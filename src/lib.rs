@@ -1,0 +1,8 @@
+//! voda-scheduler: a Kubernetes-native GPU scheduler for elastic deep-learning training.
+//!
+//! `core` is the pure scheduling brain (no Kubernetes, no I/O, no clock of its own);
+//! everything else is an imperative shell around it.
+
+pub mod cli;
+pub mod core;
+pub mod crd;
