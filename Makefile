@@ -21,7 +21,7 @@ unit: ## unit, property and CRD-staleness tests (no cluster needed)
 
 .PHONY: crds
 crds: ## regenerate crds/ from the Rust types
-	$(CARGO) run --quiet -- crd --split crds
+	$(CARGO) run --quiet -- crd --out-dir crds
 
 .PHONY: bench
 bench: ## criterion benchmarks of the scheduling core

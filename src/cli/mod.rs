@@ -1,1 +1,4 @@
 //! Subcommands of the `voda-scheduler` binary.
+
+pub mod allocate;
+pub mod crd;

@@ -48,7 +48,18 @@ pub trait Allocator {
 
 /// The algorithm names users write (SchedulerPolicy, `PUT /algorithm`, `allocate`).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 pub enum Algorithm {
     #[serde(rename = "FIFO")]
