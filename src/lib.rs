@@ -6,4 +6,5 @@
 pub mod cli;
 pub mod core;
 pub mod crd;
+pub mod display;
 pub mod workload;
