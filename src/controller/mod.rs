@@ -1,0 +1,3 @@
+//! The imperative shell: kube-runtime watch loops around the pure core.
+
+pub mod nodes;
