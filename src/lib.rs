@@ -8,4 +8,6 @@ pub mod controller;
 pub mod core;
 pub mod crd;
 pub mod display;
+pub mod metrics;
+pub mod server;
 pub mod workload;
