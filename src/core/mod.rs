@@ -5,3 +5,4 @@
 
 pub mod algorithms;
 pub mod job;
+pub mod placement;
