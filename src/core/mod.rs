@@ -10,3 +10,4 @@ pub mod placement;
 pub mod plan;
 pub mod queues;
 pub mod rate_limit;
+pub mod scheduler;
