@@ -11,7 +11,7 @@ use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Api, Client, Resource};
 use serde_json::json;
 
-use crate::core::placement::{CurrentBinding, CurrentJob, Nodes, Placement, place};
+use crate::core::placement::{CurrentBinding, Nodes, Placement, place};
 use crate::core::plan::{Action, Change, Plan};
 use crate::workload::build::mpijob_for;
 use crate::workload::labels;
