@@ -234,6 +234,18 @@ mod tests {
     }
 
     #[test]
+    fn a_waiting_job_that_does_not_fit_when_phase_two_starts_is_no_candidate() {
+        // G = 3: a gets 1 (free 2), b (min 4 > 2) waits with gain s[4]/4 = 0.
+        // Were b a candidate, its 0 would rank above a's NaN and stop phase 2; it
+        // is not, so a (NaN gain, not ≤ 0) grows to its max 3.
+        let jobs = [
+            job("a", 0.0, 0, (1, 1, 3), &[0.0, 1.0, f64::NAN]),
+            job("b", 1.0, 0, (4, 4, 4), &[0.0, 0.0]),
+        ];
+        assert_eq!(run(3, &jobs, 10), [3, 0]);
+    }
+
+    #[test]
     fn fixed_elastic_tiresias_never_exceeds_max() {
         // Linear speedup keeps the gain at 1 forever; the job must stop at max 3
         // although 7 GPUs stay free.

@@ -1,7 +1,7 @@
 //! SRJF: as FIFO, in order of estimated remaining time, shortest first.
 
 use super::common::{self, cmp_nan_last};
-use super::{Allocator, Params, canonical_order};
+use super::{Allocator, Params, canonical_cmp};
 use crate::core::job::JobInfo;
 
 pub struct Srjf;
@@ -16,8 +16,13 @@ impl Allocator for Srjf {
 /// (unknown, or broken arithmetic upstream) is not shorter than anything, so it
 /// goes after every number, `+∞` included; see [`cmp_nan_last`].
 pub(super) fn order(jobs: &[JobInfo]) -> Vec<usize> {
-    let mut idx = canonical_order(jobs);
-    idx.sort_by(|&a, &b| cmp_nan_last(jobs[a].remaining_seconds, jobs[b].remaining_seconds));
+    let mut idx: Vec<usize> = (0..jobs.len()).collect();
+    // One stable sort on (rem, canonical) is the same as sorting the canonical
+    // order stably by rem.
+    idx.sort_by(|&a, &b| {
+        let (a, b) = (&jobs[a], &jobs[b]);
+        cmp_nan_last(a.remaining_seconds, b.remaining_seconds).then_with(|| canonical_cmp(a, b))
+    });
     idx
 }
 

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use super::common::{self, Bounds, cmp_nan_last};
-use super::{Allocator, Params, canonical_order};
+use super::{Allocator, Params, canonical_cmp};
 use crate::core::job::JobInfo;
 
 pub struct Tiresias;
@@ -21,12 +21,13 @@ impl Allocator for Tiresias {
 /// newcomer. Never started sorts last; a NaN start time sorts after every real
 /// one but before "never started" (it did start).
 pub(super) fn order(jobs: &[JobInfo]) -> Vec<usize> {
-    let mut idx = canonical_order(jobs);
+    let mut idx: Vec<usize> = (0..jobs.len()).collect();
     idx.sort_by(|&a, &b| {
         let (a, b) = (&jobs[a], &jobs[b]);
         a.queue
             .cmp(&b.queue)
             .then_with(|| cmp_first_start(a.first_start_time, b.first_start_time))
+            .then_with(|| canonical_cmp(a, b))
     });
     idx
 }
