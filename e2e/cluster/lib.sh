@@ -12,11 +12,11 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Cache key of one tool: its pins (go.mod, go.sum), what it builds (tools.go,
-# build.conf, overlay.sh) and the Go toolchain. A pin change gives a new key and a rebuild.
+# build.conf, patch.sh) and the Go toolchain. A pin change gives a new key and a rebuild.
 tool_key() {
   local t="$1"
   { cat "$TOOLS_SRC/$t/go.mod" "$TOOLS_SRC/$t/go.sum" "$TOOLS_SRC/$t/tools.go" "$TOOLS_SRC/$t/build.conf"
-    if [ -f "$TOOLS_SRC/$t/overlay.sh" ]; then echo overlay; cat "$TOOLS_SRC/$t/overlay.sh"; fi
+    if [ -f "$TOOLS_SRC/$t/patch.sh" ]; then echo patch; cat "$TOOLS_SRC/$t/patch.sh"; fi
     go env GOVERSION GOOS GOARCH; } | sha256sum | cut -c1-12
 }
 
@@ -130,6 +130,6 @@ install_crds() {
   for f in "${files[@]}"; do args+=(-f "$f"); done
   log "installing CRDs: ${files[*]#"$REPO_DIR/"}"
   "${k[@]}" apply --server-side --force-conflicts --field-manager=voda-e2e "${args[@]}" >/dev/null
-  "${k[@]}" wait --for=condition=Established --timeout=60s "${args[@]}" >/dev/null
-  log "CRDs Established"
+  # (kubectl wait fails at once while a new CRD has no conditions yet.)
+  wait_until 60 "CRDs Established" "${k[@]}" wait --for=condition=Established --timeout=10s "${args[@]}"
 }
