@@ -8,7 +8,7 @@ help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: test
-test: lint unit e2e ## everything CI runs: lint, unit tests, e2e on the local control plane
+test: lint unit ## everything CI runs: lint and unit tests (e2e joins once the control plane lands)
 
 .PHONY: lint
 lint: ## rustfmt and clippy, warnings are errors
@@ -21,7 +21,7 @@ unit: ## unit, property and CRD-staleness tests (no cluster needed)
 
 .PHONY: crds
 crds: ## regenerate crds/ from the Rust types
-	$(CARGO) run --quiet -- crd --split crds
+	$(CARGO) run --quiet -- crd --out-dir crds
 
 .PHONY: bench
 bench: ## criterion benchmarks of the scheduling core

@@ -4,5 +4,10 @@
 //! everything else is an imperative shell around it.
 
 pub mod cli;
+pub mod controller;
 pub mod core;
 pub mod crd;
+pub mod display;
+pub mod metrics;
+pub mod server;
+pub mod workload;

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::job::JobInfo;
 
 mod afs_l;
+mod common;
 mod elastic_fifo;
 mod elastic_srjf;
 mod elastic_tiresias;
@@ -48,7 +49,18 @@ pub trait Allocator {
 
 /// The algorithm names users write (SchedulerPolicy, `PUT /algorithm`, `allocate`).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 pub enum Algorithm {
     #[serde(rename = "FIFO")]

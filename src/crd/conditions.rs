@@ -1,0 +1,10 @@
+//! Condition types shared by both resources.
+
+/// The job is waiting, running, or finished as far as the scheduler knows.
+pub const SCHEDULED: &str = "Scheduled";
+/// No SchedulerPolicy exists for the job's gpuType.
+pub const POLICY_FOUND: &str = "PolicyFound";
+/// The job has finished (Completed or Failed).
+pub const FINISHED: &str = "Finished";
+/// The SchedulerPolicy's scheduler is running and has rescheduled at least once.
+pub const READY: &str = "Ready";
