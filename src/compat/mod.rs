@@ -1,0 +1,200 @@
+//! The documented HTTP API of the old Go services (DESIGN §8), on top of the CRDs.
+//!
+//! - [`training_service_router`]: the manager's port 55587 — `POST /training`,
+//!   `DELETE /training`, `GET /training` (every job), `GET /metrics`.
+//! - [`scheduler_router`]: each scheduler's port 55588 — `GET /training` (its jobs),
+//!   `PUT /algorithm`, `PUT /ratelimit`, `GET /metrics`.
+//!
+//! Request parsing, naming and the table are pure (`submission`, `legacy_mpijob`,
+//! `naming`, `table`); the handlers only read the body, call those and talk to the API
+//! server. Bad input is rejected before anything is written, with a 4xx and one line
+//! saying what is wrong.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use kube::api::ListParams;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client};
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+
+use crate::crd::TrainingJob;
+
+mod http;
+pub mod legacy_mpijob;
+pub mod metrics;
+pub mod naming;
+pub mod scheduler_api;
+pub mod submission;
+pub mod table;
+pub mod training_service;
+
+pub use http::ApiError;
+pub use metrics::TrainingServiceMetrics;
+pub use scheduler_api::scheduler_router;
+pub use training_service::training_service_router;
+
+/// Namespace the shim works in unless told otherwise, as the old services did.
+pub const DEFAULT_NAMESPACE: &str = "voda-scheduler";
+/// Field manager of every write the shim makes.
+pub const FIELD_MANAGER: &str = "voda-scheduler-compat";
+/// Largest request body accepted (1 MiB), as DESIGN §8 says; the biggest legitimate
+/// body, a job YAML, is a few KB.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// The training service's (manager's) port.
+pub const TRAINING_SERVICE_PORT: u16 = 55587;
+/// Each scheduler's port.
+pub const SCHEDULER_PORT: u16 = 55588;
+
+/// How long `GET /training` waits for a freshly started job cache to fill before it
+/// asks the API server directly instead.
+const CACHE_READY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct Ctx {
+    client: Client,
+    namespace: String,
+    registry: Arc<Registry>,
+    training_metrics: TrainingServiceMetrics,
+    jobs: Option<Store<TrainingJob>>,
+}
+
+impl Ctx {
+    /// A context working in `namespace`, serving `registry` on `GET /metrics`.
+    ///
+    /// The training-service metrics count but are not exported until
+    /// [`Ctx::with_training_metrics`] is given ones registered into `registry`.
+    /// `GET /training` lists from the API server on every request until a job cache is
+    /// attached with [`Ctx::with_job_store`] or [`Ctx::with_job_cache`].
+    pub fn new(client: Client, namespace: impl Into<String>, registry: Arc<Registry>) -> Self {
+        Self {
+            client,
+            namespace: namespace.into(),
+            registry,
+            training_metrics: TrainingServiceMetrics::default(),
+            jobs: None,
+        }
+    }
+
+    /// Use these (registered) training-service metrics.
+    pub fn with_training_metrics(mut self, metrics: TrainingServiceMetrics) -> Self {
+        self.training_metrics = metrics;
+        self
+    }
+
+    /// Serve `GET /training` from this reflector store of the namespace's TrainingJobs
+    /// (e.g. the one a controller in the same process already keeps).
+    pub fn with_job_store(mut self, store: Store<TrainingJob>) -> Self {
+        self.jobs = Some(store);
+        self
+    }
+
+    /// Start watching the namespace's TrainingJobs on the current tokio runtime and
+    /// serve `GET /training` from memory. A dashboard polling the table then costs no
+    /// API-server list per request (a list of 5,000 jobs carries every pod template).
+    pub fn with_job_cache(self) -> Self {
+        let api: Api<TrainingJob> = Api::namespaced(self.client.clone(), &self.namespace);
+        let (store, writer) = reflector::store();
+        let stream = watcher(api, watcher::Config::default())
+            .default_backoff()
+            .reflect(writer)
+            .applied_objects();
+        tokio::spawn(async move {
+            // Errors are retried with backoff by the stream itself; items are only
+            // needed for their effect on the store.
+            stream
+                .for_each(|event| async move {
+                    if let Err(e) = event {
+                        tracing::warn!(error = %e, "TrainingJob watch for GET /training failed; retrying");
+                    }
+                })
+                .await;
+        });
+        self.with_job_store(store)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    fn jobs_api(&self) -> Api<TrainingJob> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// The table rows of the namespace's jobs (of one GPU type if given) as of `now`.
+    async fn rows(
+        &self,
+        gpu_type: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<table::Row>, ApiError> {
+        let wanted = |j: &TrainingJob| gpu_type.is_none_or(|g| j.spec.gpu_type == g);
+        if let Some(store) = &self.jobs {
+            let ready = tokio::time::timeout(CACHE_READY_TIMEOUT, store.wait_until_ready()).await;
+            if matches!(ready, Ok(Ok(()))) {
+                return Ok(store
+                    .state()
+                    .iter()
+                    .filter(|j| wanted(j))
+                    .map(|j| table::Row::of(j, now))
+                    .collect());
+            }
+            tracing::warn!("TrainingJob cache not ready; listing from the API server");
+        }
+        let mut params = ListParams::default();
+        if let Some(g) = gpu_type {
+            // spec.gpuType is a selectable field of the CRD, so the API server filters.
+            params = params.fields(&format!("spec.gpuType={g}"));
+        }
+        let list = self
+            .jobs_api()
+            .list(&params)
+            .await
+            .map_err(|e| ApiError::from_kube(e, "list training jobs"))?;
+        Ok(list
+            .items
+            .iter()
+            .filter(|j| wanted(j))
+            .map(|j| table::Row::of(j, now))
+            .collect())
+    }
+}
+
+/// Serve `router` on `addr` until `shutdown` completes (then finish the requests in
+/// flight and return).
+pub async fn serve<F>(addr: SocketAddr, router: axum::Router, shutdown: F) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind(addr).await?;
+    serve_on(listener, router, shutdown).await
+}
+
+/// [`serve`] on a listener already bound (e.g. to port 0 in tests).
+pub async fn serve_on<F>(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    tracing::info!(addr = ?listener.local_addr().ok(), "compatibility API listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
