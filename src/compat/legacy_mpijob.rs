@@ -253,10 +253,7 @@ pub fn read_env_config(containers: &[Container]) -> Result<EnvConfig, SubmitErro
     let requested = np.map_or(min, |(v, _)| v);
     let (max, max_name) = max.unwrap_or((requested, np.map_or(min_name, |(_, n)| n)));
 
-    for (value, name) in [(min, min_name), (max, max_name)]
-        .into_iter()
-        .chain(np)
-    {
+    for (value, name) in [(min, min_name), (max, max_name)].into_iter().chain(np) {
         if value == 0 || value > MAX_WORKERS {
             return Err(bad(format!(
                 "launcher env {name} is {value}: a worker count must be between 1 and {MAX_WORKERS}"

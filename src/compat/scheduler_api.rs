@@ -126,7 +126,10 @@ async fn set_rate_limit(State(s): State<SchedulerState>, body: Body) -> Response
 pub fn parse_algorithm(body: &str) -> Result<Algorithm, ApiError> {
     let name: String = serde_json::from_str(body).map_err(|e| {
         if body.starts_with('"') {
-            ApiError::bad_request(format!("malformed JSON string {}: {e}", excerpt(body)))
+            ApiError::bad_request(format!(
+                "malformed JSON string: {e}; the body was {}",
+                excerpt(body)
+            ))
         } else {
             ApiError::bad_request(format!(
                 "the body must be an algorithm name as a JSON string, e.g. \"ElasticFIFO\"; got {}",

@@ -142,7 +142,10 @@ pub fn parse_job_name(body: &str) -> Result<String, ApiError> {
     }
     let name = if body.starts_with('"') {
         serde_json::from_str::<String>(body).map_err(|e| {
-            ApiError::bad_request(format!("malformed JSON string {}: {e}", excerpt(body)))
+            ApiError::bad_request(format!(
+                "malformed JSON string: {e}; the body was {}",
+                excerpt(body)
+            ))
         })?
     } else if body.starts_with(['{', '[']) {
         return Err(ApiError::bad_request(format!(
