@@ -5,7 +5,10 @@
 
 pub mod cli;
 pub mod compat;
+pub mod controller;
 pub mod core;
 pub mod crd;
 pub mod display;
+pub mod metrics;
+pub mod server;
 pub mod workload;

@@ -1,4 +1,5 @@
 use std::io::Read;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,6 +17,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the manager: admits TrainingJobs (phase, PolicyFound condition) and serves
+    /// the training-service endpoints.
+    Manager {
+        /// Address of the HTTP server (metrics, health, compatibility endpoints).
+        #[arg(long, default_value = "0.0.0.0:55587")]
+        listen: SocketAddr,
+        /// Namespace of the leader-election Lease.
+        #[arg(long, default_value = "voda-scheduler", env = "VODA_NAMESPACE")]
+        lease_namespace: String,
+    },
     /// Print the CustomResourceDefinitions as YAML (or write one file each into a directory).
     Crd {
         /// Write `<plural>.<group>.yaml` files into this directory instead of printing.
@@ -52,6 +63,28 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+        Command::Manager {
+            listen,
+            lease_namespace,
+        } => run_async(cli::manager::run(listen, lease_namespace)),
+    }
+}
+
+fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    cli::run::init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(fut) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -2,3 +2,5 @@
 
 pub mod allocate;
 pub mod crd;
+pub mod manager;
+pub mod run;

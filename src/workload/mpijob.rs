@@ -87,3 +87,76 @@ pub struct ReplicaSpec {
     /// The pod template.
     pub template: PodTemplateSpec,
 }
+
+/// The `kubeflow.org/v2beta1` MPIJob we create for a started TrainingJob. Only the
+/// fields we set or read are modelled; we never write back what we read.
+#[derive(
+    kube::CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+)]
+#[kube(
+    group = "kubeflow.org",
+    version = "v2beta1",
+    kind = "MPIJob",
+    plural = "mpijobs",
+    namespaced,
+    status = "MpiJobStatus"
+)]
+pub struct MpiJobSpec {
+    #[serde(flatten)]
+    pub template: MpiJobTemplate,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MpiJobStatus {
+    #[serde(default)]
+    pub conditions: Vec<MpiJobCondition>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MpiJobCondition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// How an MPIJob ended, as the MPI operator reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+}
+
+impl MPIJob {
+    /// Succeeded or Failed once the operator sets that condition to True.
+    pub fn outcome(&self) -> Option<Outcome> {
+        let conditions = &self.status.as_ref()?.conditions;
+        let is_true = |t: &str| {
+            conditions
+                .iter()
+                .any(|c| c.type_ == t && c.status == "True")
+        };
+        if is_true("Failed") {
+            Some(Outcome::Failed)
+        } else if is_true("Succeeded") {
+            Some(Outcome::Succeeded)
+        } else {
+            None
+        }
+    }
+
+    pub fn worker_replicas(&self) -> u32 {
+        self.spec
+            .template
+            .mpi_replica_specs
+            .worker
+            .replicas
+            .and_then(|r| u32::try_from(r).ok())
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,195 @@
+//! The MPIJob a started TrainingJob runs as.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{EnvVar, PodSchedulingGate};
+use kube::Resource;
+use kube::api::ObjectMeta;
+
+use super::labels;
+use super::mpijob::{MPIJob, MpiJobSpec};
+use crate::crd::{ACCELERATOR_LABEL, TrainingJob};
+
+/// Why an MPIJob cannot be built for a TrainingJob.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("TrainingJob has no {0}")]
+    Missing(&'static str),
+}
+
+/// The MPIJob for `job` with `workers` workers: same name and namespace, owned by the
+/// TrainingJob (deleting it deletes the MPIJob and frees the GPUs), workers confined
+/// to nodes of the job's GPU type and, with `gated`, held by a scheduling gate until
+/// the placement manager picks their node.
+pub fn mpijob_for(job: &TrainingJob, workers: u32, gated: bool) -> Result<MPIJob, BuildError> {
+    let name = job
+        .metadata
+        .name
+        .clone()
+        .ok_or(BuildError::Missing("name"))?;
+    let namespace = job
+        .metadata
+        .namespace
+        .clone()
+        .ok_or(BuildError::Missing("namespace"))?;
+    let owner = job
+        .controller_owner_ref(&())
+        .ok_or(BuildError::Missing("uid"))?;
+    let gpu_type = &job.spec.gpu_type;
+    let ours = BTreeMap::from([
+        (labels::TRAINING_JOB.to_owned(), name.clone()),
+        (labels::GPU_TYPE.to_owned(), gpu_type.clone()),
+    ]);
+
+    let mut spec = job.spec.mpi_job.clone();
+    spec.mpi_replica_specs.launcher.replicas = Some(1);
+    spec.mpi_replica_specs.worker.replicas = Some(i32::try_from(workers).unwrap_or(i32::MAX));
+
+    let worker = &mut spec.mpi_replica_specs.worker.template;
+    worker
+        .metadata
+        .get_or_insert_with(Default::default)
+        .labels
+        .get_or_insert_with(Default::default)
+        .extend(ours.clone());
+    let pod = worker.spec.get_or_insert_with(Default::default);
+    pod.node_selector
+        .get_or_insert_with(Default::default)
+        .insert(ACCELERATOR_LABEL.to_owned(), gpu_type.clone());
+    if gated {
+        let gates = pod.scheduling_gates.get_or_insert_with(Vec::new);
+        if !gates.iter().any(|g| g.name == labels::PLACEMENT_GATE) {
+            gates.push(PodSchedulingGate {
+                name: labels::PLACEMENT_GATE.to_owned(),
+            });
+        }
+    }
+
+    // The old service passed the job's settings to the launcher as environment
+    // variables; training scripts (horovodrun --num-proc $(NP) ...) still read them.
+    let w = job.spec.workers;
+    let mut env = vec![
+        ("JOB_NAME", name.clone()),
+        ("NP", workers.to_string()),
+        ("NUM_PROC", workers.to_string()),
+        ("MIN_NP", w.min.to_string()),
+        ("MIN_NUM_PROC", w.min.to_string()),
+        ("MAX_NP", w.max.to_string()),
+        ("MAX_NUM_PROC", w.max.to_string()),
+    ];
+    if let Some(epochs) = job.spec.epochs {
+        env.push(("EPOCHS", epochs.to_string()));
+    }
+    let launcher = &mut spec.mpi_replica_specs.launcher.template;
+    for container in launcher
+        .spec
+        .iter_mut()
+        .flat_map(|s| s.containers.iter_mut())
+    {
+        let vars = container.env.get_or_insert_with(Vec::new);
+        for (key, value) in &env {
+            // The scheduler owns these; a user value would contradict the allocation.
+            vars.retain(|v| v.name != *key);
+            vars.push(EnvVar {
+                name: (*key).to_owned(),
+                value: Some(value.clone()),
+                value_from: None,
+            });
+        }
+    }
+
+    Ok(MPIJob {
+        metadata: ObjectMeta {
+            name: Some(name),
+            namespace: Some(namespace),
+            labels: Some(ours),
+            owner_references: Some(vec![owner]),
+            ..Default::default()
+        },
+        spec: MpiJobSpec { template: spec },
+        status: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> TrainingJob {
+        let text = include_str!("../../examples/tensorflow2-keras-mnist-elastic.yaml");
+        let mut job: TrainingJob = serde_norway::from_str(text).expect("example parses");
+        job.metadata.uid = Some("uid-1".into());
+        job
+    }
+
+    #[test]
+    fn owned_by_the_training_job_with_the_allocated_workers() {
+        let mj = mpijob_for(&example(), 3, true).unwrap();
+        assert_eq!(
+            mj.metadata.name.as_deref(),
+            Some("tensorflow2-keras-mnist-elastic")
+        );
+        let owner = &mj.metadata.owner_references.as_ref().unwrap()[0];
+        assert_eq!(
+            (owner.kind.as_str(), owner.uid.as_str()),
+            ("TrainingJob", "uid-1")
+        );
+        assert_eq!(owner.controller, Some(true));
+        assert_eq!(mj.worker_replicas(), 3);
+        let pod = mj
+            .spec
+            .template
+            .mpi_replica_specs
+            .worker
+            .template
+            .spec
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            pod.node_selector.as_ref().unwrap()[ACCELERATOR_LABEL],
+            "nvidia-gtx-1080ti"
+        );
+        assert_eq!(
+            pod.scheduling_gates.as_ref().unwrap()[0].name,
+            labels::PLACEMENT_GATE
+        );
+    }
+
+    #[test]
+    fn launcher_gets_the_old_environment() {
+        let mj = mpijob_for(&example(), 3, false).unwrap();
+        let launcher = mj
+            .spec
+            .template
+            .mpi_replica_specs
+            .launcher
+            .template
+            .spec
+            .unwrap();
+        let env: BTreeMap<_, _> = launcher.containers[0]
+            .env
+            .iter()
+            .flatten()
+            .map(|v| (v.name.as_str(), v.value.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(env["JOB_NAME"], "tensorflow2-keras-mnist-elastic");
+        assert_eq!(env["NP"], "3");
+        assert_eq!(env["MIN_NP"], "1");
+        assert_eq!(env["MAX_NP"], "8");
+        assert_eq!(env["EPOCHS"], "150");
+    }
+
+    #[test]
+    fn ungated_workers_have_no_gate() {
+        let mj = mpijob_for(&example(), 1, false).unwrap();
+        let pod = mj
+            .spec
+            .template
+            .mpi_replica_specs
+            .worker
+            .template
+            .spec
+            .unwrap();
+        assert!(pod.scheduling_gates.is_none());
+    }
+}
