@@ -25,7 +25,7 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use prometheus_client::registry::Registry;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use voda_scheduler::compat::{self, Ctx, TrainingServiceMetrics};
 use voda_scheduler::crd::TrainingJob;
 
@@ -99,13 +99,23 @@ async fn bench(
 
     let mut registry = Registry::default();
     let metrics = TrainingServiceMetrics::register(&mut registry, ns);
-    let registry = Arc::new(registry);
-    let live = Ctx::new(client.clone(), ns, registry.clone()).with_training_metrics(metrics);
-    let cached = Ctx::new(client.clone(), ns, registry.clone()).with_job_cache();
-    let (manager, _s1) = serve(compat::training_service_router(live.clone())).await?;
-    let (manager_cached, _s2) = serve(compat::training_service_router(cached.clone())).await?;
-    let (scheduler, _s3) = serve(compat::scheduler_router(live, GPU)).await?;
-    let (scheduler_cached, _s4) = serve(compat::scheduler_router(cached, GPU)).await?;
+    let registry = Arc::new(std::sync::RwLock::new(registry));
+    let (_, ready) = watch::channel(true);
+    // Composed as the manager process composes it: ops router (/metrics) + compat routes.
+    let with_ops = |routes: axum::Router| {
+        voda_scheduler::server::ops_router(voda_scheduler::server::Ops {
+            registry: registry.clone(),
+            ready: ready.clone(),
+        })
+        .merge(routes)
+    };
+    let live = Ctx::new(client.clone(), ns).with_training_metrics(metrics);
+    let cached = Ctx::new(client.clone(), ns).with_job_cache();
+    let (manager, _s1) = serve(with_ops(compat::training_service_router(live.clone()))).await?;
+    let (manager_cached, _s2) =
+        serve(with_ops(compat::training_service_router(cached.clone()))).await?;
+    let (scheduler, _s3) = serve(with_ops(compat::scheduler_router(live, GPU))).await?;
+    let (scheduler_cached, _s4) = serve(with_ops(compat::scheduler_router(cached, GPU))).await?;
 
     println!("compat_load: {jobs} jobs, namespace {ns}");
 

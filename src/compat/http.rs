@@ -1,13 +1,12 @@
 //! HTTP plumbing shared by both routers: plain-text replies, one-line errors, the body
-//! limit, 404/405 and `GET /metrics`.
+//! limit, 404 and 405.
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::{Ctx, MAX_BODY_BYTES, metrics};
+use super::MAX_BODY_BYTES;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
@@ -166,18 +165,6 @@ pub(crate) fn not_found(endpoints: &'static str, uri: &Uri) -> Response {
         ),
     )
         .into_response()
-}
-
-/// `GET /metrics`: the process's registry in OpenMetrics text.
-pub(crate) async fn get_metrics(State(ctx): State<Ctx>) -> Response {
-    match metrics::encode(ctx.registry()) {
-        Ok(body) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body).into_response(),
-        Err(_) => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "cannot encode the metrics",
-        )
-        .into_response(),
-    }
 }
 
 #[cfg(test)]

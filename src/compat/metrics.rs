@@ -54,7 +54,7 @@ impl Default for TrainingServiceMetrics {
 
 impl TrainingServiceMetrics {
     /// Creates the families and registers them into `registry` (the process's one
-    /// registry, which `GET /metrics` encodes).
+    /// registry, which `GET /metrics` on port 55587 encodes).
     ///
     /// Names are given in full and without a unit so the encoded names are exactly the
     /// old ones: prometheus-client appends `_total` to counters and `_info` to infos.
@@ -102,17 +102,6 @@ impl TrainingServiceMetrics {
     }
 }
 
-/// `Content-Type` of [`encode`]'s output: OpenMetrics text, which Prometheus scrapes
-/// natively (and negotiates for first).
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-/// The registry in OpenMetrics text format.
-pub fn encode(registry: &Registry) -> Result<String, std::fmt::Error> {
-    let mut out = String::new();
-    prometheus_client::encoding::text::encode(&mut out, registry)?;
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,7 +113,7 @@ mod tests {
         m.jobs_created.inc();
         m.create_job_duration.observe(0.01);
         m.create_job_success_duration.observe(0.01);
-        let text = encode(&registry).expect("encodes");
+        let text = crate::metrics::encode(&registry);
         for series in [
             "voda_scheduler_training_service_info{version=\"",
             "namespace=\"voda-scheduler\"} 1",

@@ -1,9 +1,14 @@
 //! The documented HTTP API of the old Go services (DESIGN §8), on top of the CRDs.
 //!
 //! - [`training_service_router`]: the manager's port 55587 — `POST /training`,
-//!   `DELETE /training`, `GET /training` (every job), `GET /metrics`.
+//!   `DELETE /training`, `GET /training` (every job).
 //! - [`scheduler_router`]: each scheduler's port 55588 — `GET /training` (its jobs),
-//!   `PUT /algorithm`, `PUT /ratelimit`, `GET /metrics`.
+//!   `PUT /algorithm`, `PUT /ratelimit`.
+//!
+//! `GET /metrics` on both ports is served by [`crate::server::ops_router`], which the
+//! process merges these routers into (`cli::run::spawn_http`), so one registry holds
+//! the families of everything in the process: the training service's
+//! ([`TrainingServiceMetrics`]) on 55587, the scheduler's and the allocator's on 55588.
 //!
 //! Request parsing, naming and the table are pure (`submission`, `legacy_mpijob`,
 //! `naming`, `table`); the handlers only read the body, call those and talk to the API
@@ -11,8 +16,6 @@
 //! saying what is wrong.
 
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -21,7 +24,6 @@ use kube::api::ListParams;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
-use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
 use crate::crd::TrainingJob;
@@ -39,6 +41,10 @@ pub use http::ApiError;
 pub use metrics::TrainingServiceMetrics;
 pub use scheduler_api::scheduler_router;
 pub use training_service::training_service_router;
+
+/// Serve a router on an address until a shutdown future completes (the process's
+/// HTTP server, shared with `/metrics` and the health endpoints).
+pub use crate::server::serve;
 
 /// Namespace the shim works in unless told otherwise, as the old services did.
 pub const DEFAULT_NAMESPACE: &str = "voda-scheduler";
@@ -61,23 +67,21 @@ const CACHE_READY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Ctx {
     client: Client,
     namespace: String,
-    registry: Arc<Registry>,
     training_metrics: TrainingServiceMetrics,
     jobs: Option<Store<TrainingJob>>,
 }
 
 impl Ctx {
-    /// A context working in `namespace`, serving `registry` on `GET /metrics`.
+    /// A context working in `namespace`.
     ///
     /// The training-service metrics count but are not exported until
-    /// [`Ctx::with_training_metrics`] is given ones registered into `registry`.
-    /// `GET /training` lists from the API server on every request until a job cache is
-    /// attached with [`Ctx::with_job_store`] or [`Ctx::with_job_cache`].
-    pub fn new(client: Client, namespace: impl Into<String>, registry: Arc<Registry>) -> Self {
+    /// [`Ctx::with_training_metrics`] is given ones registered into the process's
+    /// registry. `GET /training` lists from the API server on every request until a job
+    /// cache is attached with [`Ctx::with_job_store`] or [`Ctx::with_job_cache`].
+    pub fn new(client: Client, namespace: impl Into<String>) -> Self {
         Self {
             client,
             namespace: namespace.into(),
-            registry,
             training_metrics: TrainingServiceMetrics::default(),
             jobs: None,
         }
@@ -128,10 +132,6 @@ impl Ctx {
         &self.namespace
     }
 
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
     fn jobs_api(&self) -> Api<TrainingJob> {
         Api::namespaced(self.client.clone(), &self.namespace)
     }
@@ -174,17 +174,7 @@ impl Ctx {
     }
 }
 
-/// Serve `router` on `addr` until `shutdown` completes (then finish the requests in
-/// flight and return).
-pub async fn serve<F>(addr: SocketAddr, router: axum::Router, shutdown: F) -> std::io::Result<()>
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    let listener = TcpListener::bind(addr).await?;
-    serve_on(listener, router, shutdown).await
-}
-
-/// [`serve`] on a listener already bound (e.g. to port 0 in tests).
+/// [`serve`] on a listener already bound (e.g. to port 0 in tests and benchmarks).
 pub async fn serve_on<F>(
     listener: TcpListener,
     router: axum::Router,

@@ -33,13 +33,15 @@ struct SchedulerState {
     gpu_type: Arc<str>,
 }
 
-/// The router of the scheduler of `gpu_type` (its port 55588).
+/// The routes of the scheduler of `gpu_type` (its port 55588), to be merged into the
+/// process's router (`server::ops_router`, which serves `GET /metrics` with the
+/// scheduler's and the allocator's families).
 pub fn scheduler_router(ctx: Ctx, gpu_type: impl Into<String>) -> Router {
     let state = SchedulerState {
-        ctx: ctx.clone(),
+        ctx,
         gpu_type: Arc::from(gpu_type.into()),
     };
-    let gpu_routes = Router::new()
+    Router::new()
         .route(
             "/training",
             get(list).fallback(|m: Method, u: Uri| async move {
@@ -58,18 +60,8 @@ pub fn scheduler_router(ctx: Ctx, gpu_type: impl Into<String>) -> Router {
                 http::method_not_allowed("PUT", &m, &u)
             }),
         )
-        .with_state(state);
-    let metrics = Router::new()
-        .route(
-            "/metrics",
-            get(http::get_metrics).fallback(|m: Method, u: Uri| async move {
-                http::method_not_allowed("GET", &m, &u)
-            }),
-        )
-        .with_state(ctx);
-    gpu_routes
-        .merge(metrics)
         .fallback(|u: Uri| async move { http::not_found(ENDPOINTS, &u) })
+        .with_state(state)
 }
 
 /// `GET /training`: this GPU type's jobs.

@@ -16,7 +16,8 @@ use super::{Ctx, FIELD_MANAGER, naming, submission, table};
 
 const ENDPOINTS: &str = "POST /training, DELETE /training, GET /training, GET /metrics";
 
-/// The router of the manager's port 55587.
+/// The routes of the manager's port 55587, to be merged into the process's router
+/// (`server::ops_router`, which serves `GET /metrics`).
 pub fn training_service_router(ctx: Ctx) -> Router {
     Router::new()
         .route(
@@ -27,12 +28,6 @@ pub fn training_service_router(ctx: Ctx) -> Router {
                 .fallback(|m: Method, u: Uri| async move {
                     http::method_not_allowed("GET, POST, DELETE", &m, &u)
                 }),
-        )
-        .route(
-            "/metrics",
-            get(http::get_metrics).fallback(|m: Method, u: Uri| async move {
-                http::method_not_allowed("GET", &m, &u)
-            }),
         )
         .fallback(|u: Uri| async move { http::not_found(ENDPOINTS, &u) })
         .with_state(ctx)
