@@ -93,8 +93,9 @@ impl Ctx {
         self
     }
 
-    /// Serve `GET /training` from this reflector store of the namespace's TrainingJobs
-    /// (e.g. the one a controller in the same process already keeps).
+    /// Serve `GET /training` from this reflector store of TrainingJobs (e.g. the one a
+    /// controller in the same process already keeps; jobs of other namespaces in it
+    /// are left out).
     pub fn with_job_store(mut self, store: Store<TrainingJob>) -> Self {
         self.jobs = Some(store);
         self
@@ -142,7 +143,11 @@ impl Ctx {
         gpu_type: Option<&str>,
         now: Timestamp,
     ) -> Result<Vec<table::Row>, ApiError> {
-        let wanted = |j: &TrainingJob| gpu_type.is_none_or(|g| j.spec.gpu_type == g);
+        // The store may be a controller's cluster-wide one: keep to our namespace.
+        let wanted = |j: &TrainingJob| {
+            j.metadata.namespace.as_deref() == Some(self.namespace.as_str())
+                && gpu_type.is_none_or(|g| j.spec.gpu_type == g)
+        };
         if let Some(store) = &self.jobs {
             let ready = tokio::time::timeout(CACHE_READY_TIMEOUT, store.wait_until_ready()).await;
             if matches!(ready, Ok(Ok(()))) {

@@ -7,7 +7,7 @@
 
 use jiff::Timestamp;
 
-use crate::crd::{JobPhase, TrainingJob};
+use crate::crd::{JobPhase, TrainingJob, TrainingJobStatus};
 use crate::display::go_duration;
 
 /// One line of the table, durations in seconds as of the moment it was built.
@@ -29,7 +29,9 @@ impl Row {
     /// now: a waiting (or not yet picked up) job keeps waiting, a running job keeps
     /// running, a finished job's times are frozen.
     pub fn of(job: &TrainingJob, now: Timestamp) -> Row {
-        let status = job.status.clone().unwrap_or_default();
+        // Borrowed, not cloned: a table of thousands of jobs is built per request.
+        let no_status = TrainingJobStatus::default();
+        let status = job.status.as_ref().unwrap_or(&no_status);
         let since = status
             .last_transition_time
             .as_ref()
@@ -51,8 +53,10 @@ impl Row {
             // A job no scheduler has picked up yet belongs to the one of its GPU type.
             scheduler: status
                 .scheduler
+                .as_deref()
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| job.spec.gpu_type.clone()),
+                .unwrap_or(&job.spec.gpu_type)
+                .to_owned(),
             waiting_seconds: waiting,
             running_seconds: running,
         }
@@ -128,7 +132,6 @@ pub fn render(mut rows: Vec<Row>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::TrainingJobStatus;
     use crate::crd::training_job::Accounting;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 

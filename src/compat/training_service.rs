@@ -13,6 +13,7 @@ use kube::api::{DeleteParams, PostParams};
 
 use super::http::{self, ApiError, body_text, excerpt, read_body, text};
 use super::{Ctx, FIELD_MANAGER, naming, submission, table};
+use crate::workload::labels::{MPI_JOB_NAME, MPI_JOB_ROLE};
 
 const ENDPOINTS: &str = "POST /training, DELETE /training, GET /training, GET /metrics";
 
@@ -56,7 +57,7 @@ async fn create(State(ctx): State<Ctx>, body: Body) -> Response {
 /// labels (mpi-operator `defaultLabels`), so `-l` finds it whatever its pod suffix.
 pub fn created_reply(name: &str, namespace: &str) -> String {
     format!(
-        "Training job created: {name}\nView your logs by:\n    kubectl logs -f -n {namespace} -l training.kubeflow.org/job-name={name},training.kubeflow.org/job-role=launcher\n"
+        "Training job created: {name}\nView your logs by:\n    kubectl logs -f -n {namespace} -l {MPI_JOB_NAME}={name},{MPI_JOB_ROLE}=launcher\n"
     )
 }
 
