@@ -27,6 +27,23 @@ enum Command {
         #[arg(long, default_value = "voda-scheduler", env = "VODA_NAMESPACE")]
         lease_namespace: String,
     },
+    /// Run the scheduler of one GPU type: decides every job's workers, starts, scales,
+    /// halts and places them, and serves that scheduler's endpoints.
+    Scheduler {
+        /// The GPU type (the SchedulerPolicy of this name; nodes labelled
+        /// vodascheduler/accelerator=<type>).
+        #[arg(long)]
+        gpu_type: String,
+        /// Address of the HTTP server (metrics, health, compatibility endpoints).
+        #[arg(long, default_value = "0.0.0.0:55588")]
+        listen: SocketAddr,
+        /// Only schedule TrainingJobs of this namespace (default: all namespaces).
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Namespace of the leader-election Lease.
+        #[arg(long, default_value = "voda-scheduler", env = "VODA_NAMESPACE")]
+        lease_namespace: String,
+    },
     /// Print the CustomResourceDefinitions as YAML (or write one file each into a directory).
     Crd {
         /// Write `<plural>.<group>.yaml` files into this directory instead of printing.
@@ -68,6 +85,17 @@ fn main() -> ExitCode {
             listen,
             lease_namespace,
         } => run_async(cli::manager::run(listen, lease_namespace)),
+        Command::Scheduler {
+            gpu_type,
+            listen,
+            namespace,
+            lease_namespace,
+        } => run_async(cli::scheduler::run(cli::scheduler::Args {
+            gpu_type,
+            listen,
+            namespace,
+            lease_namespace,
+        })),
     }
 }
 

@@ -22,6 +22,7 @@ use prometheus_client::registry::Registry;
 use serde_json::json;
 use tokio::sync::{oneshot, watch};
 use voda_scheduler::compat::{self, Ctx, TrainingServiceMetrics};
+use voda_scheduler::core::accounting::{AccountingSnapshot, Clock};
 use voda_scheduler::core::algorithms::Algorithm;
 use voda_scheduler::crd::{SchedulerPolicy, TrainingJob};
 use voda_scheduler::metrics::{AllocatorMetrics, SchedulerMetrics};
@@ -270,6 +271,24 @@ fn tempfile_path(what: &str) -> PathBuf {
     ))
 }
 
+/// Accounting as a scheduler writes it: totals as of `as_of`, the clock running since.
+fn accounting(
+    as_of: jiff::Timestamp,
+    clock: Clock,
+    workers: u32,
+    waiting: f64,
+    running: f64,
+) -> Result<serde_json::Value> {
+    Ok(serde_json::to_value(AccountingSnapshot {
+        as_of: as_of.as_nanosecond() as f64 / 1e9,
+        clock,
+        workers,
+        waiting_seconds: waiting,
+        running_seconds: running,
+        ..AccountingSnapshot::default()
+    })?)
+}
+
 async fn jobs_in(client: &Client, namespace: &str) -> Result<Vec<String>> {
     Ok(Api::<TrainingJob>::namespaced(client.clone(), namespace)
         .list(&ListParams::default())
@@ -312,7 +331,7 @@ async fn seed_lines(client: &Client, ns: &str, gpu: &str) -> Result<()> {
         &Patch::Merge(json!({"status": {
             "phase": "Running", "workers": 1, "scheduler": gpu,
             "lastTransitionTime": since.to_string(),
-            "accounting": {"waitingSeconds": 0.0, "runningSeconds": 0.0},
+            "accounting": accounting(since, Clock::Running, 1, 0.0, 0.0)?,
         }})),
     )
     .await?;
@@ -526,7 +545,7 @@ async fn compat_tables_per_scheduler() -> Result<()> {
             &Patch::Merge(json!({"status": {
                 "phase": "Completed", "workers": 0, "scheduler": gpu_a,
                 "lastTransitionTime": "2022-10-19T04:57:53Z",
-                "accounting": {"waitingSeconds": 5.0, "runningSeconds": 65.0},
+                "accounting": accounting("2022-10-19T04:57:53Z".parse()?, Clock::Stopped, 0, 5.0, 65.0)?,
             }})),
         )
         .await?;

@@ -4,3 +4,4 @@ pub mod allocate;
 pub mod crd;
 pub mod manager;
 pub mod run;
+pub mod scheduler;

@@ -7,6 +7,7 @@
 
 use jiff::Timestamp;
 
+use crate::core::accounting::Accounting;
 use crate::crd::{JobPhase, TrainingJob, TrainingJobStatus};
 use crate::display::go_duration;
 
@@ -24,28 +25,29 @@ pub struct Row {
 impl Row {
     /// The row of `job` at `now`.
     ///
-    /// Status is written on transitions only, so `accounting` is as of
-    /// `lastTransitionTime`; the time since then is added to whatever the job is doing
-    /// now: a waiting (or not yet picked up) job keeps waiting, a running job keeps
-    /// running, a finished job's times are frozen.
+    /// Status is written on transitions only, so the scheduler's accounting is totals
+    /// as of its last transition plus what its clock has been counting since; the core
+    /// derives the time so far from that: a waiting job keeps waiting, a running job
+    /// keeps running, a finished job's times are frozen. A job no scheduler has taken
+    /// on yet has no accounting and has been waiting since it was submitted.
     pub fn of(job: &TrainingJob, now: Timestamp) -> Row {
         // Borrowed, not cloned: a table of thousands of jobs is built per request.
         let no_status = TrainingJobStatus::default();
         let status = job.status.as_ref().unwrap_or(&no_status);
-        let since = status
-            .last_transition_time
-            .as_ref()
-            .or(status.submit_time.as_ref())
-            .or(job.metadata.creation_timestamp.as_ref())
-            .map(|t| t.0);
-        let elapsed = since.map_or(0.0, |t| seconds_between(t, now));
-        let mut waiting = status.accounting.waiting_seconds;
-        let mut running = status.accounting.running_seconds;
-        match status.phase {
-            JobPhase::Submitted | JobPhase::Waiting => waiting += elapsed,
-            JobPhase::Running => running += elapsed,
-            JobPhase::Completed | JobPhase::Failed => {}
-        }
+        let (waiting, running) = match status.accounting {
+            Some(snapshot) => {
+                let t = Accounting::from_snapshot(snapshot).times(unix_seconds(now));
+                (t.waiting_seconds, t.running_seconds)
+            }
+            None if status.phase.is_finished() => (0.0, 0.0),
+            None => {
+                let since = status
+                    .submit_time
+                    .as_ref()
+                    .or(job.metadata.creation_timestamp.as_ref());
+                (since.map_or(0.0, |t| seconds_between(t.0, now)), 0.0)
+            }
+        };
         Row {
             name: job.metadata.name.clone().unwrap_or_default(),
             status: status.phase,
@@ -61,6 +63,11 @@ impl Row {
             running_seconds: running,
         }
     }
+}
+
+/// Unix seconds, the clock the controller keeps accounting on.
+fn unix_seconds(t: Timestamp) -> f64 {
+    t.as_nanosecond() as f64 / 1e9
 }
 
 /// Seconds from `from` to `to`, never negative (clocks of different machines disagree
@@ -132,8 +139,7 @@ pub fn render(mut rows: Vec<Row>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::training_job::Accounting;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use crate::core::accounting::{AccountingSnapshot, Clock};
 
     fn ts(s: &str) -> Timestamp {
         s.parse().expect("test timestamp")
@@ -148,6 +154,8 @@ mod tests {
         j
     }
 
+    /// A status as the scheduler writes it: totals as of `since`, and the clock the
+    /// phase runs.
     fn status(
         phase: JobPhase,
         workers: u32,
@@ -155,16 +163,23 @@ mod tests {
         running: f64,
         since: &str,
     ) -> TrainingJobStatus {
+        let clock = match phase {
+            JobPhase::Submitted | JobPhase::Waiting => Clock::Waiting,
+            JobPhase::Running => Clock::Running,
+            JobPhase::Completed | JobPhase::Failed => Clock::Stopped,
+        };
         TrainingJobStatus {
             phase,
             workers,
             scheduler: Some("nvidia-gtx-1080ti".into()),
-            last_transition_time: Some(Time(ts(since))),
-            accounting: Accounting {
+            accounting: Some(AccountingSnapshot {
+                as_of: unix_seconds(ts(since)),
+                clock,
+                workers: if clock == Clock::Running { workers } else { 0 },
                 waiting_seconds: waiting,
                 running_seconds: running,
-                ..Accounting::default()
-            },
+                ..AccountingSnapshot::default()
+            }),
             ..TrainingJobStatus::default()
         }
     }
@@ -300,6 +315,23 @@ mod tests {
         assert_eq!(r.scheduler, "nvidia-tesla-v100");
         assert_eq!(r.waiting_seconds, 28.0);
         assert_eq!(r.workers, 0);
+    }
+
+    #[test]
+    fn admitted_job_without_accounting_waits_since_submission() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+        let j = job(
+            "admitted",
+            "g",
+            Some(TrainingJobStatus {
+                phase: JobPhase::Waiting,
+                submit_time: Some(Time(ts("2022-10-19T04:57:00Z"))),
+                ..TrainingJobStatus::default()
+            }),
+        );
+        let r = Row::of(&j, ts("2022-10-19T04:58:05Z"));
+        assert_eq!((r.waiting_seconds, r.running_seconds), (65.0, 0.0));
+        assert_eq!(r.scheduler, "g");
     }
 
     #[test]

@@ -23,14 +23,30 @@ use super::rate_limit::{Decision, RateLimiter};
 
 /// Where a job is in its life.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 pub enum Phase {
-    /// Known, not yet seen by a reschedule (becomes Waiting there).
+    /// Accepted, not yet seen by a reschedule (becomes Waiting there).
+    #[default]
     Submitted,
+    /// Ready to run, holding no GPUs.
     Waiting,
+    /// Holding GPUs.
     Running,
+    /// The MPIJob succeeded.
     Completed,
+    /// The MPIJob failed.
     Failed,
 }
 

@@ -9,6 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
+use crate::core::accounting::AccountingSnapshot;
 use crate::workload::mpijob::MpiJobTemplate;
 
 /// A distributed (Horovod elastic) training job, run as a Kubeflow MPIJob whose
@@ -148,29 +149,8 @@ impl WorkerBounds {
     }
 }
 
-/// Lifecycle phase of a TrainingJob.
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, schemars::JsonSchema,
-)]
-pub enum JobPhase {
-    /// Accepted, not yet picked up by a scheduler.
-    #[default]
-    Submitted,
-    /// Ready to run, holding no GPUs.
-    Waiting,
-    /// Holding GPUs.
-    Running,
-    /// The MPIJob succeeded.
-    Completed,
-    /// The MPIJob failed.
-    Failed,
-}
-
-impl JobPhase {
-    pub fn is_finished(self) -> bool {
-        matches!(self, JobPhase::Completed | JobPhase::Failed)
-    }
-}
+/// Lifecycle phase of a TrainingJob (the core's phase, one type for both).
+pub use crate::core::scheduler::Phase as JobPhase;
 
 /// What the scheduler knows about the job. Written on transitions only; "time so far"
 /// is derived from `accounting` and `lastTransitionTime` when read.
@@ -197,9 +177,13 @@ pub struct TrainingJobStatus {
     /// When phase or workers last changed; accounting is as of this moment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<Time>,
-    /// Accumulated time, as of lastTransitionTime.
+    /// Time accounting: totals as of `accounting.asOf` (Unix seconds) and what has
+    /// been accruing since; enough to rebuild the job after a scheduler restart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounting: Option<AccountingSnapshot>,
+    /// GPU seconds the job had run when last promoted (Tiresias).
     #[serde(default)]
-    pub accounting: Accounting,
+    pub gpu_seconds_at_promotion: f64,
     /// Human-readable durations for `kubectl get`, as of lastTransitionTime.
     #[serde(default)]
     pub times: DisplayTimes,
@@ -212,28 +196,6 @@ pub struct TrainingJobStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
-}
-
-/// Seconds accumulated up to lastTransitionTime.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, KubeSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Accounting {
-    #[serde(default)]
-    pub waiting_seconds: f64,
-    #[serde(default)]
-    pub running_seconds: f64,
-    /// Running seconds × workers.
-    #[serde(default)]
-    pub gpu_seconds: f64,
-    /// Running seconds since the job last started (Tiresias).
-    #[serde(default)]
-    pub running_seconds_since_start: f64,
-    /// GPU seconds since the job last started (Tiresias demotion).
-    #[serde(default)]
-    pub gpu_seconds_since_start: f64,
-    /// Waiting seconds since the job was last halted (Tiresias promotion).
-    #[serde(default)]
-    pub waiting_seconds_since_halt: f64,
 }
 
 /// Durations formatted like Go's time.Duration rounded to seconds (`28s`, `1m5s`).

@@ -81,6 +81,14 @@ pub fn mpijob_for(job: &TrainingJob, workers: u32, gated: bool) -> Result<MPIJob
         env.push(("EPOCHS", epochs.to_string()));
     }
     let launcher = &mut spec.mpi_replica_specs.launcher.template;
+    // Labelled like the workers so the scheduler's pod watch (filtered by GPU type)
+    // sees launchers too: placement deletes a launcher whose workers all move.
+    launcher
+        .metadata
+        .get_or_insert_with(Default::default)
+        .labels
+        .get_or_insert_with(Default::default)
+        .extend(ours.clone());
     for container in launcher
         .spec
         .iter_mut()

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::job::JobInfo;
 
 mod afs_l;
+mod common;
 mod elastic_fifo;
 mod elastic_srjf;
 mod elastic_tiresias;

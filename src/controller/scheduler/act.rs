@@ -1,0 +1,318 @@
+//! Carry a plan out on the cluster: halts, scale-ins, starts, scale-outs, in that
+//! order (each group concurrently), then placement. Only what the API server
+//! accepted is recorded in the core; the rest is retried at the next reschedule.
+
+use std::collections::BTreeMap;
+
+use futures::{StreamExt, stream};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams, PropagationPolicy};
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::{Api, Client, Resource};
+use serde_json::json;
+
+use crate::core::placement::{CurrentBinding, Nodes, Placement, place};
+use crate::core::plan::{Action, Change, Plan};
+use crate::workload::build::mpijob_for;
+use crate::workload::labels;
+use crate::workload::mpijob::MPIJob;
+
+use super::cluster::{Cluster, JobKey};
+
+/// API calls in flight at once; enough to start hundreds of jobs in a second or two
+/// without flooding the API server.
+const CONCURRENCY: usize = 16;
+
+pub struct Actor {
+    pub client: Client,
+    pub recorder: Recorder,
+    pub field_manager: String,
+}
+
+impl Actor {
+    /// Apply `plan`; returns the changes that went through, in apply order.
+    pub async fn apply(&self, cluster: &Cluster, plan: &Plan, gated: bool) -> (Vec<Change>, bool) {
+        let mut done = Vec::new();
+        let mut failed = false;
+        for action in [
+            Action::Halt,
+            Action::ScaleIn,
+            Action::Start,
+            Action::ScaleOut,
+        ] {
+            let group: Vec<&Change> = plan
+                .steps()
+                .filter(|(a, _)| *a == action)
+                .map(|(_, c)| c)
+                .collect();
+            let results: Vec<(Change, Result<(), kube::Error>)> = stream::iter(group)
+                .map(|change| async move {
+                    let r = self.one(cluster, action, change, gated).await;
+                    (change.clone(), r)
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+            for (change, result) in results {
+                match result {
+                    Ok(()) => {
+                        self.announce(cluster, action, &change);
+                        done.push(change);
+                    }
+                    Err(e) => {
+                        tracing::warn!(job = %change.job, ?action, "not applied: {e}");
+                        failed = true;
+                    }
+                }
+            }
+        }
+        (done, failed)
+    }
+
+    async fn one(
+        &self,
+        cluster: &Cluster,
+        action: Action,
+        change: &Change,
+        gated: bool,
+    ) -> Result<(), kube::Error> {
+        let Some(key) = JobKey::parse(&change.job) else {
+            return Ok(());
+        };
+        let api: Api<MPIJob> = Api::namespaced(self.client.clone(), &key.namespace);
+        match action {
+            Action::Halt => {
+                let dp = DeleteParams {
+                    propagation_policy: Some(PropagationPolicy::Background),
+                    ..DeleteParams::default()
+                };
+                match api.delete(&key.name, &dp).await {
+                    Ok(_) => Ok(()),
+                    Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
+            Action::ScaleIn | Action::ScaleOut => {
+                let patch =
+                    json!({"spec": {"mpiReplicaSpecs": {"Worker": {"replicas": change.to}}}});
+                api.patch(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await
+                    .map(|_| ())
+            }
+            Action::Start => {
+                let Some(job) = cluster.job(&key) else {
+                    return Ok(());
+                };
+                let mpijob = mpijob_for(&job, change.to, gated).map_err(|e| {
+                    kube::Error::Service(Box::new(std::io::Error::other(e.to_string())))
+                })?;
+                let pp = PostParams {
+                    field_manager: Some(self.field_manager.clone()),
+                    ..PostParams::default()
+                };
+                api.create(&pp, &mpijob).await.map(|_| ())
+            }
+        }
+    }
+
+    fn announce(&self, cluster: &Cluster, action: Action, change: &Change) {
+        let (reason, note) = match action {
+            Action::Halt => (
+                "Halted",
+                "halted to make room; waiting for GPUs again".to_owned(),
+            ),
+            Action::Start => ("Started", format!("started with {} workers", change.to)),
+            Action::ScaleIn | Action::ScaleOut => (
+                "Scaled",
+                format!("scaled from {} to {} workers", change.from, change.to),
+            ),
+        };
+        self.event(cluster, &change.job, EventType::Normal, reason, note);
+    }
+
+    /// Publish an Event on a TrainingJob without holding up the loop.
+    pub fn event(
+        &self,
+        cluster: &Cluster,
+        core_name: &str,
+        type_: EventType,
+        reason: &str,
+        note: String,
+    ) {
+        let Some(job) = JobKey::parse(core_name).and_then(|k| cluster.job(&k)) else {
+            return;
+        };
+        let reference = job.object_ref(&());
+        let recorder = self.recorder.clone();
+        let event = Event {
+            type_,
+            reason: reason.to_owned(),
+            note: Some(note),
+            action: "Schedule".to_owned(),
+            secondary: None,
+        };
+        tokio::spawn(async move {
+            if let Err(e) = recorder.publish(&event, &reference).await {
+                tracing::debug!("event: {e}");
+            }
+        });
+    }
+
+    /// Plan placement for `running` (job → workers) and delete the pods that move.
+    pub async fn place(
+        &self,
+        cluster: &Cluster,
+        running: &BTreeMap<String, u32>,
+    ) -> Option<Placement> {
+        let nodes: Nodes = cluster
+            .gpu_nodes()
+            .into_iter()
+            .map(|n| (n.name, n.gpus))
+            .collect();
+        let current = current_binding(cluster);
+        let placement = match place(&nodes, running, &current) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("placement: {e}");
+                return None;
+            }
+        };
+        let mut moved: BTreeMap<&str, u32> = BTreeMap::new();
+        for m in &placement.migrations {
+            let Some(key) = JobKey::parse(&m.job) else {
+                continue;
+            };
+            let pods: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
+            let pod = format!("{}-worker-{}", key.name, m.index);
+            match pods.delete(&pod, &DeleteParams::default()).await {
+                Ok(_) => *moved.entry(&m.job).or_default() += 1,
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => tracing::warn!(%pod, "migration: {e}"),
+            }
+        }
+        for job in &placement.launchers_to_delete {
+            let Some(key) = JobKey::parse(job) else {
+                continue;
+            };
+            let pods: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
+            let selector = format!(
+                "{}={},{}=launcher",
+                labels::MPI_JOB_NAME,
+                key.name,
+                labels::MPI_JOB_ROLE
+            );
+            let lp = kube::api::ListParams::default().labels(&selector);
+            if let Err(e) = pods.delete_collection(&DeleteParams::default(), &lp).await {
+                tracing::warn!(%job, "launcher deletion: {e}");
+            }
+        }
+        for (job, n) in moved {
+            self.event(
+                cluster,
+                job,
+                EventType::Normal,
+                "Migrated",
+                format!("moved {n} workers to pack the job onto fewer nodes"),
+            );
+        }
+        Some(placement)
+    }
+
+    /// Give gated worker pods the node placement chose for them and lift the gate.
+    pub async fn bind_gated(
+        &self,
+        cluster: &Cluster,
+        plan: &BTreeMap<String, BTreeMap<u32, String>>,
+    ) -> usize {
+        let mut bound = 0;
+        for pod in cluster.pods.state() {
+            let Some(spec) = pod.spec.as_ref() else {
+                continue;
+            };
+            let gates = spec.scheduling_gates.clone().unwrap_or_default();
+            if pod.metadata.deletion_timestamp.is_some()
+                || !gates.iter().any(|g| g.name == labels::PLACEMENT_GATE)
+            {
+                continue;
+            }
+            let Some((key, index)) = worker_of(&pod) else {
+                continue;
+            };
+            let Some(node) = plan.get(&key.core_name()).and_then(|w| w.get(&index)) else {
+                continue;
+            };
+            let others: Vec<_> = gates
+                .into_iter()
+                .filter(|g| g.name != labels::PLACEMENT_GATE)
+                .collect();
+            let patch = json!({"spec": {
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchFields": [
+                        {"key": "metadata.name", "operator": "In", "values": [node]}
+                    ]}]
+                }}},
+                "schedulingGates": others,
+            }});
+            let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            match api
+                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(_) => bound += 1,
+                Err(e) => tracing::debug!(pod = %name, "binding: {e}"),
+            }
+        }
+        bound
+    }
+}
+
+/// (job, worker index) of a worker pod we run.
+fn worker_of(pod: &Pod) -> Option<(JobKey, u32)> {
+    let labels_ = pod.metadata.labels.as_ref()?;
+    if labels_.get(labels::MPI_JOB_ROLE).map(String::as_str) != Some("worker") {
+        return None;
+    }
+    let key = JobKey {
+        namespace: pod.metadata.namespace.clone()?,
+        name: labels_.get(labels::TRAINING_JOB)?.clone(),
+    };
+    let index = labels_.get(labels::MPI_REPLICA_INDEX)?.parse().ok()?;
+    Some((key, index))
+}
+
+/// Where each job's pods are now: bound workers by index, and the launcher.
+fn current_binding(cluster: &Cluster) -> CurrentBinding {
+    let mut current = CurrentBinding::new();
+    for pod in cluster.pods.state() {
+        if pod.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) else {
+            continue;
+        };
+        let labels_ = pod.metadata.labels.clone().unwrap_or_default();
+        let Some(ns) = pod.metadata.namespace.clone() else {
+            continue;
+        };
+        if let Some((key, index)) = worker_of(&pod) {
+            current
+                .entry(key.core_name())
+                .or_default()
+                .workers
+                .insert(index, node);
+        } else if labels_.get(labels::MPI_JOB_ROLE).map(String::as_str) == Some("launcher")
+            && let Some(job) = labels_.get(labels::MPI_JOB_NAME)
+        {
+            let key = JobKey {
+                namespace: ns,
+                name: job.clone(),
+            };
+            current
+                .entry(key.core_name())
+                .or_default()
+                .launcher = Some(node);
+        }
+    }
+    current
+}

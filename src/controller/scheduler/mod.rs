@@ -1,0 +1,322 @@
+//! The scheduler of one GPU type: the loop of DESIGN §4 around the pure core.
+//!
+//! One task owns the core `Scheduler`. It wakes when any watched object changes
+//! or when the core says something is due (a rate-limited reschedule, a Tiresias
+//! queue evaluation), brings the core up to date, reschedules if due, carries the
+//! plan out, and writes status only for jobs whose phase, workers or queue changed.
+
+mod act;
+mod cluster;
+mod observe;
+mod status;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, stream};
+use kube::api::{Patch, PatchParams};
+use kube::runtime::events::{EventType, Recorder, Reporter};
+use kube::{Api, Client};
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::controller::clock;
+use crate::core::scheduler::{Outcome, Phase, Scheduler};
+use crate::crd::{SchedulerPolicy, TrainingJob};
+use crate::metrics::{AllocatorMetrics, SchedulerMetrics};
+
+use act::Actor;
+pub use cluster::{Cluster, JobKey};
+use observe::{observe, policy_of};
+
+/// Field manager of the scheduler of `gpu_type` (server-side apply owner).
+pub fn field_manager(gpu_type: &str) -> String {
+    format!("voda-scheduler-{gpu_type}")
+}
+
+pub struct Options {
+    pub gpu_type: String,
+    /// Watch TrainingJobs of one namespace only.
+    pub namespace: Option<String>,
+}
+
+/// Run the scheduler loop until the process ends.
+pub async fn run(
+    client: Client,
+    opts: Options,
+    metrics: SchedulerMetrics,
+    allocator: AllocatorMetrics,
+    ready: watch::Sender<bool>,
+) -> anyhow::Result<()> {
+    let gpu_type = opts.gpu_type.clone();
+    let cluster = Cluster::start(client.clone(), &gpu_type, opts.namespace.as_deref()).await;
+    let actor = Actor {
+        client: client.clone(),
+        recorder: Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: field_manager(&gpu_type),
+                instance: std::env::var("POD_NAME").ok(),
+            },
+        ),
+        field_manager: field_manager(&gpu_type),
+    };
+    let _ = ready.send(true);
+    tracing::info!(%gpu_type, "caches synced");
+
+    let mut sched: Option<Scheduler> = None;
+    let mut written: HashMap<String, (Phase, u32, u32)> = HashMap::new();
+    let mut placement: BTreeMap<String, BTreeMap<u32, String>> = BTreeMap::new();
+    let mut placed_once = false;
+    let mut policy_status = json!(null);
+    let mut last_resched: Option<(f64, f64)> = None;
+    let mut resched_count: u64 = 0;
+
+    loop {
+        let now = clock::now();
+        if sched.is_none()
+            && let Some(policy) = cluster.policy()
+        {
+            let gpus = cluster.gpu_nodes().iter().map(|n| n.gpus).sum();
+            sched = Some(Scheduler::new(now, policy_of(&policy.spec), gpus));
+        }
+        if let Some(s) = sched.as_mut() {
+            let seen = observe(s, &cluster, &mut written, now);
+            for _ in &seen.arrived {
+                metrics.jobs_created.inc();
+            }
+            for _ in &seen.removed {
+                metrics.jobs_deleted.inc();
+            }
+            for (job, outcome) in &seen.finished {
+                let (reason, type_) = match outcome {
+                    Outcome::Completed => {
+                        metrics.jobs_completed.inc();
+                        ("Completed", EventType::Normal)
+                    }
+                    Outcome::Failed => {
+                        metrics.jobs_failed.inc();
+                        ("Failed", EventType::Warning)
+                    }
+                };
+                actor.event(
+                    &cluster,
+                    job,
+                    type_,
+                    reason,
+                    format!("the MPIJob reported {reason}"),
+                );
+            }
+            let tick = s.tick(now);
+            for q in &tick.queue_changes {
+                tracing::info!(job = %q.job, from = q.from, to = q.to, "queue change");
+            }
+
+            if s.reschedule_due(now) {
+                let started = Instant::now();
+                let policy = cluster.policy();
+                let gated = policy
+                    .as_ref()
+                    .map(|p| p.spec.placement.enabled)
+                    .unwrap_or(true);
+                let algorithm = s.policy().algorithm;
+                let alloc_started = Instant::now();
+                match s.reschedule(now) {
+                    Ok(r) => {
+                        let alloc_secs = alloc_started.elapsed().as_secs_f64();
+                        metrics.resched_allocator_duration.observe(alloc_secs);
+                        allocator.observe(
+                            algorithm,
+                            s.ready_jobs().len(),
+                            s.capacity(),
+                            alloc_secs,
+                        );
+                        for job in &r.admitted {
+                            actor.event(
+                                &cluster,
+                                job,
+                                EventType::Normal,
+                                "Waiting",
+                                "waiting for GPUs".into(),
+                            );
+                        }
+                        let (done, failed) = actor.apply(&cluster, &r.plan, gated).await;
+                        let at = clock::now();
+                        for change in &done {
+                            s.apply_change(at, change);
+                        }
+                        if failed {
+                            s.reschedule_failed(at);
+                        }
+                        if gated {
+                            let p_started = Instant::now();
+                            let running: BTreeMap<String, u32> =
+                                s.allocation().into_iter().filter(|&(_, w)| w > 0).collect();
+                            if let Some(p) = actor.place(&cluster, &running).await {
+                                metrics
+                                    .placement_workers_migrated
+                                    .observe(p.migrations.len() as f64);
+                                metrics
+                                    .placement_launchers_deleted
+                                    .observe(p.launchers_to_delete.len() as f64);
+                                metrics
+                                    .placement_jobs_cross_node
+                                    .set(i64::try_from(p.jobs_cross_node()).unwrap_or(0));
+                                placement = p.workers;
+                                placed_once = true;
+                            }
+                            metrics
+                                .placement_duration
+                                .observe(p_started.elapsed().as_secs_f64());
+                        }
+                        resched_count += 1;
+                        metrics.resched.inc();
+                        let secs = started.elapsed().as_secs_f64();
+                        metrics.resched_duration.observe(secs);
+                        last_resched = Some((now, secs));
+                    }
+                    Err(e) => tracing::warn!("reschedule: {e}"),
+                }
+            }
+            if !placed_once && s.gpus_in_use() > 0 {
+                // After a restart: plan placement once so gated pods get a node.
+                let running: BTreeMap<String, u32> =
+                    s.allocation().into_iter().filter(|&(_, w)| w > 0).collect();
+                if let Some(p) = actor.place(&cluster, &running).await {
+                    placement = p.workers;
+                }
+                placed_once = true;
+            }
+            actor.bind_gated(&cluster, &placement).await;
+            write_statuses(&client, &cluster, s, &mut written, &gpu_type).await;
+            update_gauges(&metrics, s);
+            policy_status = write_policy_status(
+                &client,
+                &gpu_type,
+                s,
+                last_resched,
+                resched_count,
+                policy_status,
+            )
+            .await;
+        }
+
+        let wait = sched
+            .as_ref()
+            .and_then(Scheduler::next_wakeup)
+            .map(|t| Duration::from_secs_f64((t - clock::now()).clamp(0.0, 3600.0)))
+            .unwrap_or(Duration::from_secs(3600));
+        tokio::select! {
+            () = cluster.changed.notified() => {},
+            () = tokio::time::sleep(wait) => {},
+        }
+    }
+}
+
+/// Write the status of every job whose phase, workers or queue changed.
+async fn write_statuses(
+    client: &Client,
+    cluster: &Cluster,
+    sched: &Scheduler,
+    written: &mut HashMap<String, (Phase, u32, u32)>,
+    gpu_type: &str,
+) {
+    let now = clock::now();
+    let due: Vec<(JobKey, serde_json::Value, (Phase, u32, u32))> = sched
+        .jobs()
+        .filter(|r| r.phase != Phase::Submitted)
+        .filter(|r| written.get(&r.spec.name) != Some(&status::transition_key(r)))
+        .filter_map(|r| {
+            let key = JobKey::parse(&r.spec.name)?;
+            let job = cluster.job(&key)?;
+            Some((
+                key,
+                status::patch(&job, r, gpu_type, now),
+                status::transition_key(r),
+            ))
+        })
+        .collect();
+    let manager = field_manager(gpu_type);
+    let results: Vec<(String, (Phase, u32, u32), bool)> = stream::iter(due)
+        .map(|(key, patch, tkey)| {
+            let api: Api<TrainingJob> = Api::namespaced(client.clone(), &key.namespace);
+            let pp = PatchParams::apply(&manager).force();
+            async move {
+                let ok = match api
+                    .patch_status(&key.name, &pp, &Patch::Apply(&patch))
+                    .await
+                {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::warn!(job = %key.name, "status: {e}");
+                        false
+                    }
+                };
+                (key.core_name(), tkey, ok)
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for (name, tkey, ok) in results {
+        if ok {
+            written.insert(name, tkey);
+        }
+    }
+}
+
+fn update_gauges(metrics: &SchedulerMetrics, sched: &Scheduler) {
+    let count = |p| i64::try_from(sched.count(p)).unwrap_or(i64::MAX);
+    let waiting = count(Phase::Waiting) + count(Phase::Submitted);
+    let running = count(Phase::Running);
+    metrics.jobs_waiting.set(waiting);
+    metrics.jobs_running.set(running);
+    metrics.jobs_ready.set(waiting + running);
+    metrics.gpus.set(i64::from(sched.capacity()));
+    metrics.gpus_inuse.set(i64::from(sched.gpus_in_use()));
+}
+
+/// Write the SchedulerPolicy status when it changed; returns what is now written.
+async fn write_policy_status(
+    client: &Client,
+    gpu_type: &str,
+    sched: &Scheduler,
+    last: Option<(f64, f64)>,
+    count: u64,
+    previous: serde_json::Value,
+) -> serde_json::Value {
+    let mut status = json!({
+        "gpusTotal": sched.capacity(),
+        "gpusInUse": sched.gpus_in_use(),
+        "jobsWaiting": sched.count(Phase::Waiting) + sched.count(Phase::Submitted),
+        "jobsRunning": sched.count(Phase::Running),
+        "rescheduleCount": count,
+    });
+    if let Some((at, secs)) = last {
+        status["lastRescheduleTime"] = json!(clock::to_time(at));
+        status["lastRescheduleDurationSeconds"] = json!(secs);
+    }
+    if status == previous {
+        return previous;
+    }
+    let api: Api<SchedulerPolicy> = Api::all(client.clone());
+    let body = json!({
+        "apiVersion": "vodascheduler.io/v1alpha1",
+        "kind": "SchedulerPolicy",
+        "status": status,
+    });
+    match api
+        .patch_status(
+            gpu_type,
+            &PatchParams::apply(&field_manager(gpu_type)).force(),
+            &Patch::Apply(&body),
+        )
+        .await
+    {
+        Ok(_) => status,
+        Err(e) => {
+            tracing::warn!("policy status: {e}");
+            previous
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! A TrainingJob's status as the scheduler owns it, rebuilt from the core's record.
+//! Written with server-side apply, so every apply carries all scheduler-owned fields.
+
+use serde_json::{Value, json};
+
+use crate::controller::clock::to_time;
+use crate::controller::condition::condition;
+use crate::core::scheduler::{JobRecord, JobSnapshot, Phase};
+use crate::crd::{TrainingJob, conditions};
+use crate::display::go_duration;
+
+/// What a reader needs to rebuild the job after a restart, from its status.
+pub fn snapshot_of(job: &TrainingJob) -> Option<JobSnapshot> {
+    let status = job.status.as_ref()?;
+    let accounting = status.accounting?;
+    Some(JobSnapshot {
+        phase: status.phase,
+        queue: status.queue,
+        gpu_seconds_at_promotion: status.gpu_seconds_at_promotion,
+        first_start_time: status
+            .first_start_time
+            .as_ref()
+            .map(crate::controller::clock::to_secs),
+        finish_time: status
+            .finish_time
+            .as_ref()
+            .map(crate::controller::clock::to_secs),
+        accounting,
+    })
+}
+
+/// The comparable part of a status: a change here is a transition worth writing.
+pub fn transition_key(record: &JobRecord) -> (Phase, u32, u32) {
+    (record.phase, record.workers(), record.queue.queue)
+}
+
+/// The status patch for `record` at `now`.
+pub fn patch(job: &TrainingJob, record: &JobRecord, gpu_type: &str, now: f64) -> Value {
+    let snap = record.snapshot();
+    let times = record.times(now);
+    let existing = job
+        .status
+        .as_ref()
+        .map(|s| s.conditions.clone())
+        .unwrap_or_default();
+    let (scheduled, reason, message) = match record.phase {
+        Phase::Submitted | Phase::Waiting => (
+            false,
+            "Waiting",
+            format!("waiting for GPUs of type {gpu_type}"),
+        ),
+        Phase::Running => (
+            true,
+            "Running",
+            format!("running with {} workers", record.workers()),
+        ),
+        Phase::Completed => (false, "Completed", "the MPIJob succeeded".to_owned()),
+        Phase::Failed => (false, "Failed", "the MPIJob failed".to_owned()),
+    };
+    let cond = condition(
+        &existing,
+        conditions::SCHEDULED,
+        scheduled,
+        reason,
+        message,
+        job.metadata.generation,
+    );
+    let mut status = json!({
+            "phase": record.phase,
+            "workers": record.workers(),
+            "scheduler": gpu_type,
+            "queue": snap.queue,
+            "lastTransitionTime": to_time(now),
+            "accounting": snap.accounting,
+            "gpuSecondsAtPromotion": snap.gpu_seconds_at_promotion,
+            "times": {
+                "waiting": go_duration(times.waiting_seconds),
+                "running": go_duration(times.running_seconds),
+                "total": go_duration(times.total_seconds),
+            },
+            "observedGeneration": job.metadata.generation,
+            "conditions": [cond],
+    });
+    // Absent rather than null: null in an apply would not clear an old value anyway.
+    if let Some(t) = snap.first_start_time {
+        status["firstStartTime"] = json!(to_time(t));
+    }
+    if let Some(t) = snap.finish_time {
+        status["finishTime"] = json!(to_time(t));
+    }
+    json!({
+        "apiVersion": "vodascheduler.io/v1alpha1",
+        "kind": "TrainingJob",
+        "status": status,
+    })
+}
