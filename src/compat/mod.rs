@@ -37,6 +37,9 @@ pub mod submission;
 pub mod table;
 pub mod training_service;
 
+#[cfg(test)]
+mod router_tests;
+
 pub use http::ApiError;
 pub use metrics::TrainingServiceMetrics;
 pub use scheduler_api::scheduler_router;
