@@ -111,6 +111,7 @@ async fn bench(
     };
     let live = Ctx::new(client.clone(), ns).with_training_metrics(metrics);
     let cached = Ctx::new(client.clone(), ns).with_job_cache();
+    cached.job_cache_ready().await;
     let (manager, _s1) = serve(with_ops(compat::training_service_router(live.clone()))).await?;
     let (manager_cached, _s2) =
         serve(with_ops(compat::training_service_router(cached.clone()))).await?;

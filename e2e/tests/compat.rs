@@ -148,6 +148,14 @@ impl Shim {
         if cached {
             manager_ctx = manager_ctx.with_job_cache();
             scheduler_ctx = scheduler_ctx.with_job_cache();
+            // Until the caches are filled the API server answers; wait, so that the
+            // cached tables are what is tested.
+            tokio::time::timeout(Duration::from_secs(30), async {
+                manager_ctx.job_cache_ready().await;
+                scheduler_ctx.job_cache_ready().await;
+            })
+            .await
+            .context("the job caches did not fill")?;
         }
         let manager_router = with_ops(
             compat::training_service_router(manager_ctx),
@@ -551,15 +559,7 @@ async fn compat_tables_per_scheduler() -> Result<()> {
         .await?;
         for cached in [false, true] {
             let shim = Shim::start(&client, &ns, &gpu_a, cached).await?;
-            // The cache fills from a watch: poll briefly until it shows all three.
-            let mut manager = String::new();
-            for _ in 0..50 {
-                manager = sh(format!("curl -s 'http://{}/training'", shim.manager)).await?;
-                if manager.lines().count() == 4 {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            let manager = sh(format!("curl -s 'http://{}/training'", shim.manager)).await?;
             let names = |t: &str| -> Vec<String> {
                 t.lines()
                     .skip(1)
@@ -593,6 +593,21 @@ async fn compat_tables_per_scheduler() -> Result<()> {
                 )),
                 "{b:?}"
             );
+            // A job created now appears (through the watch, when cached), and goes.
+            let late = format!("late-{}", u8::from(cached));
+            jobs.create(&PostParams::default(), &training_job(&late, &gpu_a)?)
+                .await?;
+            let mut seen = false;
+            for _ in 0..50 {
+                let t = sh(format!("curl -s 'http://{}/training'", shim.scheduler)).await?;
+                if t.lines().any(|l| l.starts_with(&format!("{late} "))) {
+                    seen = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            ensure!(seen, "cached={cached}: {late} never listed");
+            jobs.delete(&late, &DeleteParams::background()).await?;
         }
         Ok(())
     }

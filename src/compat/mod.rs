@@ -16,9 +16,8 @@
 //! saying what is wrong.
 
 use std::future::Future;
-use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use jiff::Timestamp;
 use kube::api::ListParams;
 use kube::runtime::reflector::{self, Store};
@@ -60,10 +59,6 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub const TRAINING_SERVICE_PORT: u16 = 55587;
 /// Each scheduler's port.
 pub const SCHEDULER_PORT: u16 = 55588;
-
-/// How long `GET /training` waits for a freshly started job cache to fill before it
-/// asks the API server directly instead.
-const CACHE_READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -128,6 +123,16 @@ impl Ctx {
         self.with_job_store(store)
     }
 
+    /// Resolves once the job cache holds the namespace's jobs (at once without a
+    /// cache), e.g. before a process reports ready.
+    pub async fn job_cache_ready(&self) {
+        if let Some(store) = &self.jobs {
+            // Err only when the writer is gone, i.e. the watch task ended: the API
+            // server answers then, so there is nothing to wait for.
+            let _ = store.wait_until_ready().await;
+        }
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -152,8 +157,9 @@ impl Ctx {
                 && gpu_type.is_none_or(|g| j.spec.gpu_type == g)
         };
         if let Some(store) = &self.jobs {
-            let ready = tokio::time::timeout(CACHE_READY_TIMEOUT, store.wait_until_ready()).await;
-            if matches!(ready, Ok(Ok(()))) {
+            // Not waited for: until the first list has filled the cache (or if the
+            // watch cannot start), the API server answers instead.
+            if matches!(store.wait_until_ready().now_or_never(), Some(Ok(()))) {
                 return Ok(store
                     .state()
                     .iter()
@@ -161,7 +167,7 @@ impl Ctx {
                     .map(|j| table::Row::of(j, now))
                     .collect());
             }
-            tracing::warn!("TrainingJob cache not ready; listing from the API server");
+            tracing::debug!("TrainingJob cache not ready yet; listing from the API server");
         }
         let mut params = ListParams::default();
         if let Some(g) = gpu_type {
