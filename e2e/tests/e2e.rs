@@ -1039,3 +1039,5 @@ async fn launcher_finishes_as_succeeded_after_the_annotated_delay() -> Result<()
     );
     Ok(())
 }
+
+mod compat;
