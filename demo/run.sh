@@ -27,7 +27,7 @@ kubectl apply --server-side --force-conflicts -f "$DEMO_DIR/policies.yaml" >/dev
 
 start() { # name args...
   local name=$1; shift
-  setsid "$BIN" "$@" >"$STATE/logs/voda-$name.log" 2>&1 < /dev/null &
+  setsid "$BIN" "$@" >"$STATE/logs/voda-$name.log" 2>&1 < /dev/null 8>&- 9>&- &
   echo $! >"$STATE/pids/voda-$name.pid"
 }
 start manager manager --listen 127.0.0.1:55587
