@@ -73,7 +73,8 @@ tool_module_dir() {
 # $STATE/logs/NAME.log, pid in $STATE/pids/NAME.pid.
 start_component() {
   local name="$1"; shift
-  setsid "$@" >"$STATE/logs/$name.log" 2>&1 < /dev/null &
+  # (fds 8 and 9 are the scripts' locks: a component must not inherit them)
+  setsid "$@" >"$STATE/logs/$name.log" 2>&1 < /dev/null 8>&- 9>&- &
   echo $! > "$STATE/pids/$name.pid"
 }
 

@@ -20,7 +20,7 @@ BIN="$("$E2E_DIR/cluster/build-tools.sh" | tail -n1)"
 [ -x "$BIN/kube-apiserver" ] || die "tools are not complete (see the build output above)"
 mkdir -p "$STATE"
 exec 8>"$STATE.lock"
-flock 8
+flock -w 300 8 || die "another cluster-up/cluster-down of $STATE has been running for 5 minutes (lock $STATE.lock)"
 
 KUBECONFIG_ADMIN="$STATE/admin.kubeconfig"
 kubectl() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
