@@ -48,6 +48,7 @@ fi
 
 for p in "$PORT_ETCD" "$PORT_ETCD_PEER" "$PORT_APISERVER" "$PORT_KCM" "$PORT_SCHEDULER" "$PORT_MPI_OPERATOR"; do
   if port_in_use "$p"; then
+    clean_state
     die "127.0.0.1:$p is already in use by another program; pick other ports with VODA_PORT_BASE=<n> (uses n+43..n+81)"
   fi
 done
