@@ -33,6 +33,9 @@ if [ -d "$STATE/pids" ] && compgen -G "$STATE/pids/*.pid" >/dev/null; then
   done
   if [ ${#dead[@]} -eq 0 ] && apiserver_ready; then
     log "a cluster is already running in $STATE (ports from $VODA_PORT_BASE); reusing it"
+    if [ "$(readlink "$STATE/bin")" != "$BIN" ]; then
+      log "note: it runs the binaries of $(readlink "$STATE/bin"), not of the current pins ($BIN); 'make cluster-down cluster-up' switches"
+    fi
     install_crds
     log "ready (reused) in $((SECONDS - start_all))s"
     echo "$KUBECONFIG_ADMIN"
