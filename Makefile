@@ -23,6 +23,10 @@ unit: ## unit, property and CRD-staleness tests (no cluster needed)
 crds: ## regenerate crds/ from the Rust types
 	$(CARGO) run --quiet -- crd --out-dir crds
 
+.PHONY: demo
+demo: ## local cluster + CRDs + manager + a scheduler per GPU type + example jobs; leaves it running
+	@CARGO="$(CARGO)" demo/run.sh
+
 .PHONY: bench
 bench: ## criterion benchmarks of the scheduling core
 	$(CARGO) bench --bench algorithms --bench placement

@@ -106,11 +106,13 @@ fn params() -> impl Strategy<Value = Params> {
     })
 }
 
+/// 200 cases keep the file at a few seconds in debug; `PROPTEST_CASES=N` runs more.
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 200,
-        ..ProptestConfig::default()
+    let mut config = ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = 200;
     }
+    config
 }
 
 // ---- invariants ----------------------------------------------------------------

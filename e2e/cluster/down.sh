@@ -10,6 +10,12 @@ if [ ! -d "$STATE" ]; then
   exit 0
 fi
 stopped=()
+# Processes of this project started next to the cluster (make demo).
+for f in "$STATE"/pids/voda-*.pid; do
+  [ -e "$f" ] || continue
+  kill -TERM "$(cat "$f")" 2>/dev/null || true
+  stopped+=("$(basename "$f" .pid)")
+done
 for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
   c="${COMPONENTS[$i]}"
   if component_alive "$c"; then

@@ -21,6 +21,8 @@ use kube::core::{ApiResource, GroupVersionKind};
 use kube::{Client, Config};
 use serde_json::{Value, json};
 
+mod stories;
+
 const KUBECONFIG_ENV: &str = "VODA_E2E_KUBECONFIG";
 const FINISH_AS: &str = "e2e.vodascheduler.io/finish-as";
 const FINISH_AFTER: &str = "e2e.vodascheduler.io/finish-after";
@@ -1043,3 +1045,5 @@ async fn launcher_finishes_as_succeeded_after_the_annotated_delay() -> Result<()
     );
     Ok(())
 }
+
+mod compat;

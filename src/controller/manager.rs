@@ -85,6 +85,11 @@ async fn reconcile(job: Arc<TrainingJob>, ctx: Arc<Ctx>) -> Result<Action, Error
     if status.phase.is_finished() {
         return Ok(Action::await_change());
     }
+    // Judge "no policy" only on a complete list of policies, never on a cache
+    // that is still filling at start-up.
+    if ctx.policies.wait_until_ready().await.is_err() {
+        return Ok(Action::requeue(std::time::Duration::from_secs(1)));
+    }
     let gpu_type = &job.spec.gpu_type;
     let found = ctx.policies.get(&ObjectRef::new(gpu_type)).is_some();
     let want = if found {

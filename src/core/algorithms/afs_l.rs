@@ -1,5 +1,9 @@
 //! AFS-L: GPUs go one step at a time to the winner of a pairwise tournament that
 //! trades a job's remaining length against its marginal speedup.
+//!
+//! The tournament is a left fold with a comparison that is neither transitive nor
+//! associative, so it is run as written: at most `n + min(G, Σ max)` rounds, each
+//! folding from the served candidate to the end, O(n) at worst.
 
 use super::common::Bounds;
 use super::{Allocator, Params, canonical_order};

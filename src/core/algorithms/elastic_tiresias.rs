@@ -1,5 +1,8 @@
 //! ElasticTiresias: Tiresias, an optional compaction of low-priority jobs, then
 //! the GPUs left go one at a time to the job with the highest marginal speedup.
+//!
+//! O(n log n) for the order and O(log n) per step of phase 2, which takes at most
+//! `n + min(G, Σ max)` steps.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;

@@ -1,5 +1,8 @@
 //! FfDLOptimizer: a knapsack-style dynamic programme that maximises the summed
 //! speedup of the oldest jobs whose minimums fit.
+//!
+//! Work is O(J · band · range) with `band ≤ min(G, Σ max) − Σ min + 1`: small when
+//! the minimums use most of the GPUs, largest when every `min` is 1.
 
 use super::common::Bounds;
 use super::{Allocator, Params, canonical_order};
@@ -48,8 +51,8 @@ fn prefix(gpus: u32, jobs: &[JobInfo]) -> Vec<(usize, Bounds)> {
 /// Only budgets the trace-back can reach are computed. Arriving at job `i` from
 /// `(J, G)`, at least `Σ_{j>i} min_j` and at most `Σ_{j>i} max_j` was spent, and a
 /// feasible budget is at least `Σ_{j≤i} min_j`, so row `i` needs only
-/// `k ∈ [max(Σ_{j≤i} min, G − Σ_{j>i} max), G − Σ_{j>i} min]`, a band no wider
-/// than `G − Σ min`. Every budget in the band is feasible (its `g = min_i` lands
+/// `k ∈ [max(Σ_{j≤i} min, G − Σ_{j>i} max), G − Σ_{j>i} min]`, a band of at most
+/// `G − Σ min + 1` budgets. Every budget in the band is feasible (its `g = min_i` lands
 /// in the band of row `i − 1`), and any `g` that would leave the band below is
 /// infeasible, so the values and choices in the band are exactly the full
 /// table's. `G` itself is first capped at `Σ max`: a larger budget cannot be spent,
@@ -57,7 +60,7 @@ fn prefix(gpus: u32, jobs: &[JobInfo]) -> Vec<(usize, Bounds)> {
 fn solve(gpus: u32, jobs: &[JobInfo], picked: &[(usize, Bounds)]) -> Vec<u32> {
     let n = picked.len();
     let total_max: u64 = picked.iter().map(|(_, b)| u64::from(b.max)).sum();
-    let g = u64::from(gpus).min(total_max);
+    let budget = u64::from(gpus).min(total_max);
     // suffix sums over jobs after i (1-based rows; row 0 is "no job yet").
     let mut suf_min = vec![0u64; n + 1];
     let mut suf_max = vec![0u64; n + 1];
@@ -66,7 +69,12 @@ fn solve(gpus: u32, jobs: &[JobInfo], picked: &[(usize, Bounds)]) -> Vec<u32> {
         suf_max[i] = suf_max[i + 1] + u64::from(picked[i].1.max);
     }
     let mut pre_min = 0u64;
-    let band = |pre_min: u64, i: usize| (pre_min.max(g.saturating_sub(suf_max[i])), g - suf_min[i]);
+    let band = |pre_min: u64, i: usize| {
+        (
+            pre_min.max(budget.saturating_sub(suf_max[i])),
+            budget - suf_min[i],
+        )
+    };
 
     let (mut lo_prev, hi0) = band(0, 0);
     let mut prev = vec![0.0f64; (hi0 - lo_prev + 1) as usize];
@@ -99,7 +107,7 @@ fn solve(gpus: u32, jobs: &[JobInfo], picked: &[(usize, Bounds)]) -> Vec<u32> {
     }
 
     let mut out = vec![0u32; n];
-    let mut k = g;
+    let mut k = budget;
     for (row, &(start, lo)) in rows.iter().enumerate().rev() {
         let take = choice[start + (k - lo) as usize];
         out[row] = take;
