@@ -73,9 +73,7 @@ tool_module_dir() {
 # $STATE/logs/NAME.log, pid in $STATE/pids/NAME.pid.
 start_component() {
   local name="$1"; shift
-  # 8>&- 9>&-: the component must not inherit up.sh's lock on the cluster state
-  # (or build-tools' lock); it would hold it for its whole life and make every
-  # later `up` wait forever instead of reusing the running cluster.
+  # (fds 8 and 9 are the scripts' locks: a component must not inherit them)
   setsid "$@" >"$STATE/logs/$name.log" 2>&1 < /dev/null 8>&- 9>&- &
   echo $! > "$STATE/pids/$name.pid"
 }

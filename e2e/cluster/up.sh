@@ -20,7 +20,7 @@ BIN="$("$E2E_DIR/cluster/build-tools.sh" | tail -n1)"
 [ -x "$BIN/kube-apiserver" ] || die "tools are not complete (see the build output above)"
 mkdir -p "$STATE"
 exec 8>"$STATE.lock"
-flock 8
+flock -w 300 8 || die "another cluster-up/cluster-down of $STATE has been running for 5 minutes (lock $STATE.lock)"
 
 KUBECONFIG_ADMIN="$STATE/admin.kubeconfig"
 kubectl() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
@@ -33,6 +33,9 @@ if [ -d "$STATE/pids" ] && compgen -G "$STATE/pids/*.pid" >/dev/null; then
   done
   if [ ${#dead[@]} -eq 0 ] && apiserver_ready; then
     log "a cluster is already running in $STATE (ports from $VODA_PORT_BASE); reusing it"
+    if [ "$(readlink "$STATE/bin")" != "$BIN" ]; then
+      log "note: it runs the binaries of $(readlink "$STATE/bin"), not of the current pins ($BIN); 'make cluster-down cluster-up' switches"
+    fi
     install_crds
     log "ready (reused) in $((SECONDS - start_all))s"
     echo "$KUBECONFIG_ADMIN"
@@ -48,6 +51,7 @@ fi
 
 for p in "$PORT_ETCD" "$PORT_ETCD_PEER" "$PORT_APISERVER" "$PORT_KCM" "$PORT_SCHEDULER" "$PORT_MPI_OPERATOR"; do
   if port_in_use "$p"; then
+    clean_state
     die "127.0.0.1:$p is already in use by another program; pick other ports with VODA_PORT_BASE=<n> (uses n+43..n+81)"
   fi
 done

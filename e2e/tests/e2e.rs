@@ -114,7 +114,6 @@ where
 
 /// A namespace of its own for one test, deleted when the test ends.
 struct TestNamespace {
-    client: Client,
     name: String,
 }
 
@@ -148,23 +147,30 @@ impl TestNamespace {
             },
         )
         .await?;
-        Ok(Self {
-            client: client.clone(),
-            name,
-        })
+        Ok(Self { name })
     }
 }
 
 impl Drop for TestNamespace {
+    /// Deletes the namespace (and so everything in it), on a runtime of its
+    /// own since the test's is shutting down. A failed test keeps it, to look at.
     fn drop(&mut self) {
-        let api = Api::<Namespace>::all(self.client.clone());
         let name = self.name.clone();
-        // Best effort, without blocking the runtime the test ran on.
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                let _ = api.delete(&name, &DeleteParams::background()).await;
-            });
+        if std::thread::panicking() {
+            eprintln!("test failed: kept namespace {name} for inspection");
+            return;
         }
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let api = Api::<Namespace>::all(client().await?);
+                api.delete(&name, &DeleteParams::background()).await?;
+                anyhow::Ok(())
+            })
+        })
+        .join();
     }
 }
 
