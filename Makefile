@@ -8,7 +8,7 @@ help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: test
-test: lint unit ## everything CI runs: lint and unit tests (e2e joins once the control plane lands)
+test: lint unit e2e ## everything CI runs: lint, unit tests, e2e on the local control plane
 
 .PHONY: lint
 lint: ## rustfmt and clippy, warnings are errors
