@@ -61,6 +61,9 @@ fn draw(svg: &mut String, title: &str, runs: &[Run]) -> Result<(), Box<dyn std::
         .configure_mesh()
         .x_desc("job completion time (s, log scale)")
         .y_desc("fraction of jobs")
+        .x_labels(8)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.1}"))
         .draw()?;
     for (i, (run, points)) in runs.iter().zip(&cdfs).enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
@@ -103,6 +106,8 @@ fn draw(svg: &mut String, title: &str, runs: &[Run]) -> Result<(), Box<dyn std::
         .configure_mesh()
         .x_desc(format!("time ({unit})"))
         .y_desc("GPUs")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()?;
     for (i, run) in runs.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
