@@ -1,0 +1,99 @@
+//! Simulator speed: a Philly-like synthetic trace on 1,024 GPUs (128 nodes of 8),
+//! per algorithm, growing the trace (1k, 3k, 10k, 30k, 100k jobs) until a run
+//! would pass the 60 s budget. Prints a Markdown table for BENCHMARKS.md.
+//!
+//! ElasticFIFO always runs up to 100k jobs, whatever it takes (the headline
+//! figure). `cargo bench --bench simulator` runs every algorithm; names after `--`
+//! (e.g. `-- ElasticFIFO`) run only those. One run per size: a run is seconds
+//! long, and the figure that matters is whether it fits the budget.
+
+use std::time::Instant;
+
+use voda_scheduler::core::algorithms::Algorithm;
+use voda_scheduler::core::scheduler::Policy;
+use voda_scheduler::sim::engine::{Cluster, Config, simulate};
+use voda_scheduler::sim::model::JobModel;
+use voda_scheduler::sim::report::Summary;
+use voda_scheduler::sim::synthetic::{Synthetic, generate};
+use voda_scheduler::sim::trace::SingleCount;
+
+const SIZES: [usize; 5] = [1_000, 3_000, 10_000, 30_000, 100_000];
+const BUDGET_SECONDS: f64 = 60.0;
+
+fn main() {
+    let wanted: Vec<Algorithm> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let algorithms: Vec<Algorithm> = if wanted.is_empty() {
+        Algorithm::ALL.to_vec()
+    } else {
+        wanted
+    };
+    let cluster = Cluster {
+        nodes: 128,
+        gpus_per_node: 8,
+    };
+    println!("| algorithm | jobs | seconds | reschedules | rescales | migrations |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for algorithm in algorithms {
+        let config = Config {
+            cluster,
+            model: JobModel::default(),
+            policy: Policy {
+                algorithm,
+                ..Policy::default()
+            },
+        };
+        let mut best: Option<(usize, f64, Summary)> = None;
+        for &jobs in &SIZES {
+            // Runs grow a little faster than linearly; skip a size that would
+            // clearly blow the budget rather than wait for it.
+            // ElasticFIFO at 100k jobs is the headline figure: always measured.
+            let headline = algorithm == Algorithm::ElasticFifo;
+            if let Some((n, secs, _)) = &best
+                && !headline
+            {
+                let predicted = secs * (jobs as f64 / *n as f64) * 1.2;
+                if predicted > BUDGET_SECONDS {
+                    eprintln!("{algorithm}: {jobs} jobs predicted at {predicted:.0} s, skipped");
+                    break;
+                }
+            }
+            let trace = match generate(&Synthetic {
+                jobs,
+                seed: 1,
+                load: 0.8,
+                gpus: cluster.gpus(),
+                single: SingleCount::default(),
+            }) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("synthetic trace: {e}");
+                    return;
+                }
+            };
+            let started = Instant::now();
+            let run = match simulate(&trace, &config) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{algorithm} with {jobs} jobs: {e}");
+                    break;
+                }
+            };
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!("{algorithm}: {jobs} jobs in {secs:.2} s");
+            if secs > BUDGET_SECONDS && !headline {
+                break;
+            }
+            best = Some((jobs, secs, Summary::of(&run)));
+        }
+        match best {
+            Some((jobs, secs, s)) => println!(
+                "| {algorithm} | {jobs} | {secs:.2} | {} | {} | {} |",
+                s.reschedules, s.rescales, s.migrations
+            ),
+            None => println!("| {algorithm} | – | > {BUDGET_SECONDS} | | | |"),
+        }
+    }
+}
