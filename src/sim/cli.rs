@@ -210,7 +210,12 @@ pub fn execute(args: &Args) -> Result<Output, CliError> {
             c.policy.algorithm = algorithm;
             simulate(&trace, &c)
         })
-        .collect::<Result<Vec<Run>, SimError>>()?;
+        .collect::<Result<Vec<Run>, SimError>>()
+        .map_err(|e| match e {
+            // A job that can never fit, or a bad model, is the input's fault.
+            SimError::JobTooLarge { .. } | SimError::Config(_) => CliError::Input(e.to_string()),
+            e => CliError::Simulation(e),
+        })?;
 
     let setup = Setup {
         trace: trace.source.clone(),
@@ -400,6 +405,12 @@ mod tests {
             },
             Args {
                 trace: Some("/nonexistent/trace.csv".into()),
+                ..Args::default()
+            },
+            // Tiresias job 1 asks for 8 GPUs; one 4-GPU node can never run it.
+            Args {
+                nodes: 1,
+                gpus_per_node: 4,
                 ..Args::default()
             },
         ] {
