@@ -21,6 +21,12 @@ const SIZES: [usize; 5] = [1_000, 3_000, 10_000, 30_000, 100_000];
 const BUDGET_SECONDS: f64 = 60.0;
 
 fn main() {
+    // `cargo test --all-targets` runs bench binaries without `--bench`: a quick
+    // smoke run there, not ten minutes of measurements.
+    if !std::env::args().any(|a| a == "--bench") {
+        smoke();
+        return;
+    }
     let wanted: Vec<Algorithm> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
@@ -118,4 +124,38 @@ fn cpu_seconds() -> f64 {
             .unwrap_or(0.0)
     };
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// One small run per algorithm, to show the bench still works.
+fn smoke() {
+    let cluster = Cluster {
+        nodes: 8,
+        gpus_per_node: 8,
+    };
+    let trace = match generate(&Synthetic {
+        jobs: 200,
+        seed: 1,
+        load: 0.8,
+        gpus: cluster.gpus(),
+        single: SingleCount::default(),
+    }) {
+        Ok(t) => t,
+        Err(e) => panic!("synthetic trace: {e}"),
+    };
+    for algorithm in Algorithm::ALL {
+        let config = Config {
+            cluster,
+            model: JobModel::default(),
+            policy: Policy {
+                algorithm,
+                ..Policy::default()
+            },
+        };
+        if let Err(e) = simulate(&trace, &config) {
+            panic!("{algorithm}: {e}");
+        }
+    }
+    println!(
+        "simulator bench: smoke run of every algorithm ok (cargo bench --bench simulator measures)"
+    );
 }
