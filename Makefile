@@ -5,10 +5,10 @@ CARGO ?= cargo
 
 .PHONY: help
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: test
-test: lint unit ## everything CI runs: lint and unit tests (e2e joins once the control plane lands)
+test: lint unit e2e ## everything CI runs: lint, unit tests, e2e on the local control plane
 
 .PHONY: lint
 lint: ## rustfmt and clippy, warnings are errors
@@ -23,11 +23,27 @@ unit: ## unit, property and CRD-staleness tests (no cluster needed)
 crds: ## regenerate crds/ from the Rust types
 	$(CARGO) run --quiet -- crd --out-dir crds
 
+.PHONY: demo
+demo: ## local cluster + CRDs + manager + a scheduler per GPU type + example jobs; leaves it running
+	@CARGO="$(CARGO)" demo/run.sh
+
 .PHONY: bench
 bench: ## criterion benchmarks of the scheduling core
 	$(CARGO) bench --bench algorithms --bench placement
 
 # ---- local control plane (e2e/) ----------------------------------------------
-.PHONY: e2e
-e2e: ## build/reuse the local control plane and run the e2e tests on it
-	@echo "e2e: not wired yet"
+# Real kube-apiserver, controller manager, scheduler, etcd, kwok fake GPU nodes
+# and the MPI operator, built from pinned Go modules (e2e/tools/) into
+# $(VODA_CACHE) (default ~/.cache/voda-scheduler). See e2e/README.md.
+.PHONY: tools cluster-up cluster-down e2e
+tools: ## build or reuse the control plane binaries (pinned Go modules in e2e/tools/)
+	@e2e/cluster/build-tools.sh
+
+cluster-up: ## start or reuse the local control plane (NODES="type:count:gpus ..."); last line: admin kubeconfig
+	@e2e/cluster/up.sh
+
+cluster-down: ## stop the local control plane and remove its state
+	@e2e/cluster/down.sh
+
+e2e: ## build/reuse the local control plane and run the e2e tests on it (KEEP_CLUSTER=1 keeps it up)
+	@CARGO="$(CARGO)" e2e/run.sh

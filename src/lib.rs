@@ -4,6 +4,7 @@
 //! everything else is an imperative shell around it.
 
 pub mod cli;
+pub mod compat;
 pub mod controller;
 pub mod core;
 pub mod crd;

@@ -26,6 +26,9 @@ enum Command {
         /// Namespace of the leader-election Lease.
         #[arg(long, default_value = "voda-scheduler", env = "VODA_NAMESPACE")]
         lease_namespace: String,
+        /// Namespace the documented HTTP endpoints work in (as the old services did).
+        #[arg(long, default_value = "voda-scheduler")]
+        compat_namespace: String,
     },
     /// Run the scheduler of one GPU type: decides every job's workers, starts, scales,
     /// halts and places them, and serves that scheduler's endpoints.
@@ -43,6 +46,9 @@ enum Command {
         /// Namespace of the leader-election Lease.
         #[arg(long, default_value = "voda-scheduler", env = "VODA_NAMESPACE")]
         lease_namespace: String,
+        /// Namespace the documented HTTP endpoints work in (as the old services did).
+        #[arg(long, default_value = "voda-scheduler")]
+        compat_namespace: String,
     },
     /// Print the CustomResourceDefinitions as YAML (or write one file each into a directory).
     Crd {
@@ -87,17 +93,24 @@ fn main() -> ExitCode {
         Command::Manager {
             listen,
             lease_namespace,
-        } => run_async(cli::manager::run(listen, lease_namespace)),
+            compat_namespace,
+        } => run_async(cli::manager::run(cli::manager::Args {
+            listen,
+            lease_namespace,
+            compat_namespace,
+        })),
         Command::Scheduler {
             gpu_type,
             listen,
             namespace,
             lease_namespace,
+            compat_namespace,
         } => run_async(cli::scheduler::run(cli::scheduler::Args {
             gpu_type,
             listen,
             namespace,
             lease_namespace,
+            compat_namespace,
         })),
     }
 }

@@ -7,21 +7,40 @@ use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 
 use super::run::{client, identity, shutdown_signal, spawn_http};
+use crate::compat::{Ctx, TrainingServiceMetrics, training_service_router};
 use crate::controller::{leader, manager};
 
 /// Lease held by the active manager.
 pub const LEASE: &str = "voda-scheduler-manager";
 
-pub async fn run(listen: SocketAddr, lease_namespace: String) -> anyhow::Result<()> {
+pub struct Args {
+    pub listen: SocketAddr,
+    pub lease_namespace: String,
+    pub compat_namespace: String,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
     let client = client().await?;
-    let registry = Arc::new(RwLock::new(Registry::default()));
-    // A standby is ready too: readiness says "this process works", leadership is
-    // the Lease's business.
-    let (_ready_tx, ready) = watch::channel(true);
-    let http = spawn_http(listen, registry, ready, axum::Router::new());
+    let mut registry = Registry::default();
+    let training = TrainingServiceMetrics::register(&mut registry, &args.compat_namespace);
+    let registry = Arc::new(RwLock::new(registry));
+    // The documented training-service endpoints; every replica serves them (they
+    // only talk to the API server), leadership only gates the controller.
+    let ctx = Ctx::new(client.clone(), args.compat_namespace)
+        .with_training_metrics(training)
+        .with_job_cache();
+    let (ready_tx, ready) = watch::channel(false);
+    let http = spawn_http(
+        args.listen,
+        registry,
+        ready,
+        training_service_router(ctx.clone()),
+    );
+    ctx.job_cache_ready().await;
+    let _ = ready_tx.send(true);
     let work = manager::run(client.clone(), shutdown_signal());
     tokio::select! {
-        r = leader::lead(client, &lease_namespace, LEASE, identity(), work) => r?,
+        r = leader::lead(client, &args.lease_namespace, LEASE, identity(), work) => r?,
         r = http => r??,
     }
     Ok(())

@@ -7,6 +7,7 @@ use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 
 use super::run::{client, identity, spawn_http};
+use crate::compat::{Ctx, scheduler_router};
 use crate::controller::{leader, scheduler};
 use crate::core::algorithms::Algorithm;
 use crate::metrics::{AllocatorMetrics, SchedulerMetrics};
@@ -16,6 +17,7 @@ pub struct Args {
     pub listen: SocketAddr,
     pub namespace: Option<String>,
     pub lease_namespace: String,
+    pub compat_namespace: String,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -25,7 +27,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let allocator = AllocatorMetrics::register(&mut registry);
     let registry = Arc::new(RwLock::new(registry));
     let (ready_tx, ready) = watch::channel(false);
-    let http = spawn_http(args.listen, registry, ready, axum::Router::new());
+    // The documented per-scheduler endpoints (GET /training, PUT /algorithm,
+    // PUT /ratelimit); served by every replica, they only talk to the API server.
+    let ctx = Ctx::new(client.clone(), args.compat_namespace).with_job_cache();
+    let http = spawn_http(
+        args.listen,
+        registry,
+        ready,
+        scheduler_router(ctx, args.gpu_type.clone()),
+    );
     let lease = format!("voda-scheduler-{}", args.gpu_type);
     let opts = scheduler::Options {
         gpu_type: args.gpu_type.clone(),

@@ -7,7 +7,7 @@ use kube::Resource;
 use kube::api::ObjectMeta;
 
 use super::labels;
-use super::mpijob::{MPIJob, MpiJobSpec};
+use super::mpijob::{CleanPodPolicy, MPIJob, MpiJobSpec, RunPolicy};
 use crate::crd::{ACCELERATOR_LABEL, TrainingJob};
 
 /// Why an MPIJob cannot be built for a TrainingJob.
@@ -42,6 +42,20 @@ pub fn mpijob_for(job: &TrainingJob, workers: u32, gated: bool) -> Result<MPIJob
     ]);
 
     let mut spec = job.spec.mpi_job.clone();
+    // A finished job's GPUs go back to the scheduler at once, so its worker pods
+    // must go too: the operator's default (None) would leave them holding GPUs.
+    let run_policy = spec.run_policy.get_or_insert(RunPolicy {
+        clean_pod_policy: None,
+        ttl_seconds_after_finished: None,
+        active_deadline_seconds: None,
+        backoff_limit: None,
+    });
+    if matches!(
+        run_policy.clean_pod_policy,
+        None | Some(CleanPodPolicy::None)
+    ) {
+        run_policy.clean_pod_policy = Some(CleanPodPolicy::Running);
+    }
     spec.mpi_replica_specs.launcher.replicas = Some(1);
     spec.mpi_replica_specs.worker.replicas = Some(i32::try_from(workers).unwrap_or(i32::MAX));
 
@@ -185,6 +199,15 @@ mod tests {
         assert_eq!(env["MIN_NP"], "1");
         assert_eq!(env["MAX_NP"], "8");
         assert_eq!(env["EPOCHS"], "150");
+    }
+
+    #[test]
+    fn finished_jobs_release_their_workers() {
+        let mut job = example();
+        job.spec.mpi_job.run_policy = None;
+        let mj = mpijob_for(&job, 2, true).unwrap();
+        let policy = mj.spec.template.run_policy.unwrap();
+        assert_eq!(policy.clean_pod_policy, Some(CleanPodPolicy::Running));
     }
 
     #[test]

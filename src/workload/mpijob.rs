@@ -40,7 +40,8 @@ pub enum MpiImplementation {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RunPolicy {
-    /// Which pods to delete when the job finishes.
+    /// Which pods to delete when the job finishes. `None` (and unset) is run as
+    /// `Running`: a finished job's GPUs go back to the scheduler at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clean_pod_policy: Option<CleanPodPolicy>,
     /// Delete the finished MPIJob after this many seconds.

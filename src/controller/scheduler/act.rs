@@ -308,10 +308,7 @@ fn current_binding(cluster: &Cluster) -> CurrentBinding {
                 namespace: ns,
                 name: job.clone(),
             };
-            current
-                .entry(key.core_name())
-                .or_default()
-                .launcher = Some(node);
+            current.entry(key.core_name()).or_default().launcher = Some(node);
         }
     }
     current

@@ -1,0 +1,8 @@
+//go:build tools
+
+// Package tools records the commands built from this module; it is never compiled.
+package tools
+
+import (
+	_ "helm.sh/helm/v3/cmd/helm"
+)
