@@ -11,4 +11,5 @@ pub mod crd;
 pub mod display;
 pub mod metrics;
 pub mod server;
+pub mod sim;
 pub mod workload;

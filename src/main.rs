@@ -58,6 +58,8 @@ enum Command {
     },
     /// Read one scheduling case as JSON on stdin and print the allocation the core decides.
     Allocate,
+    /// Simulate the scheduler over a job trace in virtual time and compare algorithms.
+    Simulate(voda_scheduler::sim::cli::Args),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Simulate(args) => voda_scheduler::sim::cli::run(args),
         Command::Manager {
             listen,
             lease_namespace,
