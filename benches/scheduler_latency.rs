@@ -36,8 +36,7 @@ fn main() -> Result<()> {
         println!("scheduler_latency: run it with `cargo bench --bench scheduler_latency`");
         return Ok(());
     }
-    let Some(kubeconfig) = std::env::var_os("VODA_E2E_KUBECONFIG").filter(|v| !v.is_empty())
-    else {
+    let Some(kubeconfig) = std::env::var_os("VODA_E2E_KUBECONFIG").filter(|v| !v.is_empty()) else {
         println!(
             "scheduler_latency: skipped: set VODA_E2E_KUBECONFIG to the local control plane's kubeconfig (make cluster-up prints it)"
         );
@@ -172,7 +171,8 @@ async fn bench(
             let api = api.clone();
             async move {
                 let name = format!("job-{i:05}");
-                api.create(&PostParams::default(), &job(&name, ns, gpu)?).await?;
+                api.create(&PostParams::default(), &job(&name, ns, gpu)?)
+                    .await?;
                 Ok::<_, anyhow::Error>((name, Instant::now()))
             }
         })
@@ -194,7 +194,10 @@ async fn bench(
     let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
     let mut lat: Vec<f64> = created
         .iter()
-        .filter_map(|(n, t)| seen.get(n).map(|s| s.saturating_duration_since(*t).as_secs_f64()))
+        .filter_map(|(n, t)| {
+            seen.get(n)
+                .map(|s| s.saturating_duration_since(*t).as_secs_f64())
+        })
         .collect();
     lat.sort_by(f64::total_cmp);
     let pct = |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
@@ -212,7 +215,8 @@ async fn bench(
             let api = api.clone();
             async move {
                 let name = format!("job-{i:05}");
-                api.create(&PostParams::default(), &job(&name, ns, gpu)?).await?;
+                api.create(&PostParams::default(), &job(&name, ns, gpu)?)
+                    .await?;
                 Ok::<_, anyhow::Error>(())
             }
         })
@@ -228,7 +232,10 @@ async fn bench(
             break;
         }
         if Instant::now() > deadline {
-            bail!("the scheduler did not take in {} jobs within 600 s", jobs + extra);
+            bail!(
+                "the scheduler did not take in {} jobs within 600 s",
+                jobs + extra
+            );
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
