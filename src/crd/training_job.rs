@@ -93,6 +93,9 @@ use crate::workload::mpijob::MpiJobTemplate;
     selectable = ".spec.gpuType"
 )]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.epochs) == has(oldSelf.epochs) && (!has(self.epochs) || self.epochs == oldSelf.epochs)").message("epochs cannot be changed after the job is created"))]
+#[x_kube(validation = Rule::new("has(self.priority) == has(oldSelf.priority) && (!has(self.priority) || self.priority == oldSelf.priority)").message("priority (the initial Tiresias queue) cannot be changed after the job is created"))]
+#[x_kube(validation = Rule::new("has(self.category) == has(oldSelf.category) && (!has(self.category) || self.category == oldSelf.category)").message("category cannot be changed after the job is created"))]
 pub struct TrainingJobSpec {
     /// GPU type to run on. The SchedulerPolicy of this name schedules the job, on nodes
     /// labelled vodascheduler/accelerator=<gpuType>.
@@ -103,7 +106,8 @@ pub struct TrainingJobSpec {
     #[x_kube(validation = Rule::new("self == oldSelf").message("gpuType cannot be changed; delete the job and create it again"))]
     pub gpu_type: String,
 
-    /// How many workers (one GPU each) the job can use.
+    /// How many workers (one GPU each) the job can use. The only part of the spec
+    /// that may change after creation: the scheduler reschedules with the new bounds.
     pub workers: WorkerBounds,
 
     /// Epochs to train; used to estimate the remaining time.
@@ -123,6 +127,7 @@ pub struct TrainingJobSpec {
     pub category: Option<String>,
 
     /// The kubeflow.org/v2beta1 MPIJob to run, without the worker count.
+    #[x_kube(validation = Rule::new("self == oldSelf").message("mpiJob cannot be changed after the job is created; delete the TrainingJob and create it again"))]
     pub mpi_job: MpiJobTemplate,
 }
 

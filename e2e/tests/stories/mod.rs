@@ -9,6 +9,7 @@ mod elastic_split;
 mod leader_election;
 mod placement_migration;
 mod restart_safety;
+mod spec_changes;
 mod tiresias_queues;
 
 use std::collections::BTreeMap;
@@ -25,7 +26,7 @@ use serde_json::{Value, json};
 
 pub const FINISH_AS: &str = "e2e.vodascheduler.io/finish-as";
 
-fn tj_resource() -> ApiResource {
+pub fn tj_resource() -> ApiResource {
     ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("vodascheduler.io", "v1alpha1", "TrainingJob"),
         "trainingjobs",
