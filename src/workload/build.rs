@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{EnvVar, PodSchedulingGate};
+use k8s_openapi::api::core::v1::{EnvVar, PodSchedulingGate, Toleration};
 use kube::Resource;
 use kube::api::ObjectMeta;
 
 use super::labels;
 use super::mpijob::{CleanPodPolicy, MPIJob, MpiJobSpec, RunPolicy};
-use crate::crd::{ACCELERATOR_LABEL, TrainingJob};
+use crate::crd::{ACCELERATOR_LABEL, Binding, HOSTNAME_TAINT, TrainingJob};
 
 /// Why an MPIJob cannot be built for a TrainingJob.
 #[derive(Debug, thiserror::Error)]
@@ -19,9 +19,15 @@ pub enum BuildError {
 
 /// The MPIJob for `job` with `workers` workers: same name and namespace, owned by the
 /// TrainingJob (deleting it deletes the MPIJob and frees the GPUs), workers confined
-/// to nodes of the job's GPU type and, with `gated`, held by a scheduling gate until
-/// the placement manager picks their node.
-pub fn mpijob_for(job: &TrainingJob, workers: u32, gated: bool) -> Result<MPIJob, BuildError> {
+/// to nodes of the job's GPU type and, when placement binds them (`binding`), held
+/// back until the placement manager picks their node: by a scheduling gate, or (legacy)
+/// by the `vodascheduler/hostname` taint every node carries, which only the toleration
+/// the manager adds lets them past. Launchers tolerate every such taint.
+pub fn mpijob_for(
+    job: &TrainingJob,
+    workers: u32,
+    binding: Option<Binding>,
+) -> Result<MPIJob, BuildError> {
     let name = job
         .metadata
         .name
@@ -70,7 +76,7 @@ pub fn mpijob_for(job: &TrainingJob, workers: u32, gated: bool) -> Result<MPIJob
     pod.node_selector
         .get_or_insert_with(Default::default)
         .insert(ACCELERATOR_LABEL.to_owned(), gpu_type.clone());
-    if gated {
+    if binding == Some(Binding::SchedulingGates) {
         let gates = pod.scheduling_gates.get_or_insert_with(Vec::new);
         if !gates.iter().any(|g| g.name == labels::PLACEMENT_GATE) {
             gates.push(PodSchedulingGate {
@@ -103,6 +109,18 @@ pub fn mpijob_for(job: &TrainingJob, workers: u32, gated: bool) -> Result<MPIJob
         .labels
         .get_or_insert_with(Default::default)
         .extend(ours.clone());
+    if binding == Some(Binding::LegacyTaints) {
+        launcher
+            .spec
+            .get_or_insert_with(Default::default)
+            .tolerations
+            .get_or_insert_with(Vec::new)
+            .push(Toleration {
+                key: Some(HOSTNAME_TAINT.to_owned()),
+                operator: Some("Exists".to_owned()),
+                ..Toleration::default()
+            });
+    }
     for container in launcher
         .spec
         .iter_mut()
@@ -146,7 +164,7 @@ mod tests {
 
     #[test]
     fn owned_by_the_training_job_with_the_allocated_workers() {
-        let mj = mpijob_for(&example(), 3, true).unwrap();
+        let mj = mpijob_for(&example(), 3, Some(Binding::SchedulingGates)).unwrap();
         assert_eq!(
             mj.metadata.name.as_deref(),
             Some("tensorflow2-keras-mnist-elastic")
@@ -179,7 +197,7 @@ mod tests {
 
     #[test]
     fn launcher_gets_the_old_environment() {
-        let mj = mpijob_for(&example(), 3, false).unwrap();
+        let mj = mpijob_for(&example(), 3, None).unwrap();
         let launcher = mj
             .spec
             .template
@@ -205,14 +223,14 @@ mod tests {
     fn finished_jobs_release_their_workers() {
         let mut job = example();
         job.spec.mpi_job.run_policy = None;
-        let mj = mpijob_for(&job, 2, true).unwrap();
+        let mj = mpijob_for(&job, 2, Some(Binding::SchedulingGates)).unwrap();
         let policy = mj.spec.template.run_policy.unwrap();
         assert_eq!(policy.clean_pod_policy, Some(CleanPodPolicy::Running));
     }
 
     #[test]
     fn ungated_workers_have_no_gate() {
-        let mj = mpijob_for(&example(), 1, false).unwrap();
+        let mj = mpijob_for(&example(), 1, None).unwrap();
         let pod = mj
             .spec
             .template
@@ -222,5 +240,21 @@ mod tests {
             .spec
             .unwrap();
         assert!(pod.scheduling_gates.is_none());
+    }
+
+    #[test]
+    fn legacy_binding_lets_launchers_past_every_hostname_taint() {
+        let mj = mpijob_for(&example(), 2, Some(Binding::LegacyTaints)).unwrap();
+        let specs = mj.spec.template.mpi_replica_specs;
+        let worker = specs.worker.template.spec.unwrap();
+        assert!(worker.scheduling_gates.is_none());
+        assert!(
+            worker.tolerations.is_none(),
+            "workers wait for their node's toleration"
+        );
+        let launcher = specs.launcher.template.spec.unwrap();
+        let t = &launcher.tolerations.unwrap()[0];
+        assert_eq!(t.key.as_deref(), Some(HOSTNAME_TAINT));
+        assert_eq!(t.operator.as_deref(), Some("Exists"));
     }
 }

@@ -7,6 +7,7 @@ mod capacity_loss;
 mod delete_frees_gpus;
 mod elastic_split;
 mod leader_election;
+mod legacy_taints;
 mod placement_migration;
 mod restart_safety;
 mod spec_changes;

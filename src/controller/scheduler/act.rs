@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use futures::{StreamExt, stream};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Toleration};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams, PropagationPolicy};
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Api, Client, Resource};
@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::core::placement::{CurrentBinding, Nodes, Placement, place};
 use crate::core::plan::{Action, Change, Plan};
+use crate::crd::{Binding, HOSTNAME_TAINT};
 use crate::workload::build::mpijob_for;
 use crate::workload::labels;
 use crate::workload::mpijob::MPIJob;
@@ -31,7 +32,12 @@ pub struct Actor {
 
 impl Actor {
     /// Apply `plan`; returns the changes that went through, in apply order.
-    pub async fn apply(&self, cluster: &Cluster, plan: &Plan, gated: bool) -> (Vec<Change>, bool) {
+    pub async fn apply(
+        &self,
+        cluster: &Cluster,
+        plan: &Plan,
+        binding: Option<Binding>,
+    ) -> (Vec<Change>, bool) {
         let mut done = Vec::new();
         let mut failed = false;
         for action in [
@@ -47,7 +53,7 @@ impl Actor {
                 .collect();
             let results: Vec<(Change, Result<(), kube::Error>)> = stream::iter(group)
                 .map(|change| async move {
-                    let r = self.one(cluster, action, change, gated).await;
+                    let r = self.one(cluster, action, change, binding).await;
                     (change.clone(), r)
                 })
                 .buffer_unordered(CONCURRENCY)
@@ -74,7 +80,7 @@ impl Actor {
         cluster: &Cluster,
         action: Action,
         change: &Change,
-        gated: bool,
+        binding: Option<Binding>,
     ) -> Result<(), kube::Error> {
         let Some(key) = JobKey::parse(&change.job) else {
             return Ok(());
@@ -103,7 +109,7 @@ impl Actor {
                 let Some(job) = cluster.job(&key) else {
                     return Ok(());
                 };
-                let mpijob = mpijob_for(&job, change.to, gated).map_err(|e| {
+                let mpijob = mpijob_for(&job, change.to, binding).map_err(|e| {
                     kube::Error::Service(Box::new(std::io::Error::other(e.to_string())))
                 })?;
                 let pp = PostParams {
@@ -218,10 +224,13 @@ impl Actor {
         Some(placement)
     }
 
-    /// Give gated worker pods the node placement chose for them and lift the gate.
-    pub async fn bind_gated(
+    /// Send worker pods that wait for placement to the node it chose for them:
+    /// lift the scheduling gate with a node affinity, or (legacy) add the toleration
+    /// of that node's `vodascheduler/hostname` taint.
+    pub async fn bind(
         &self,
         cluster: &Cluster,
+        binding: Binding,
         plan: &BTreeMap<String, BTreeMap<u32, String>>,
     ) -> usize {
         let mut bound = 0;
@@ -229,10 +238,7 @@ impl Actor {
             let Some(spec) = pod.spec.as_ref() else {
                 continue;
             };
-            let gates = spec.scheduling_gates.clone().unwrap_or_default();
-            if pod.metadata.deletion_timestamp.is_some()
-                || !gates.iter().any(|g| g.name == labels::PLACEMENT_GATE)
-            {
+            if pod.metadata.deletion_timestamp.is_some() || spec.node_name.is_some() {
                 continue;
             }
             let Some((key, index)) = worker_of(&pod) else {
@@ -241,18 +247,45 @@ impl Actor {
             let Some(node) = plan.get(&key.core_name()).and_then(|w| w.get(&index)) else {
                 continue;
             };
-            let others: Vec<_> = gates
-                .into_iter()
-                .filter(|g| g.name != labels::PLACEMENT_GATE)
-                .collect();
-            let patch = json!({"spec": {
-                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                    "nodeSelectorTerms": [{"matchFields": [
-                        {"key": "metadata.name", "operator": "In", "values": [node]}
-                    ]}]
-                }}},
-                "schedulingGates": others,
-            }});
+            let patch = match binding {
+                Binding::SchedulingGates => {
+                    let gates = spec.scheduling_gates.clone().unwrap_or_default();
+                    if !gates.iter().any(|g| g.name == labels::PLACEMENT_GATE) {
+                        continue;
+                    }
+                    let others: Vec<_> = gates
+                        .into_iter()
+                        .filter(|g| g.name != labels::PLACEMENT_GATE)
+                        .collect();
+                    json!({"spec": {
+                        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                            "nodeSelectorTerms": [{"matchFields": [
+                                {"key": "metadata.name", "operator": "In", "values": [node]}
+                            ]}]
+                        }}},
+                        "schedulingGates": others,
+                    }})
+                }
+                Binding::LegacyTaints => {
+                    let mut tolerations = spec.tolerations.clone().unwrap_or_default();
+                    if tolerations
+                        .iter()
+                        .any(|t| t.key.as_deref() == Some(HOSTNAME_TAINT))
+                    {
+                        continue;
+                    }
+                    tolerations.push(Toleration {
+                        key: Some(HOSTNAME_TAINT.to_owned()),
+                        operator: Some("Equal".to_owned()),
+                        value: Some(node.clone()),
+                        effect: Some("NoExecute".to_owned()),
+                        toleration_seconds: None,
+                    });
+                    // A merge patch replaces the list; it only adds to it here, which
+                    // is the one change the API server allows on a pod's tolerations.
+                    json!({"spec": {"tolerations": tolerations}})
+                }
+            };
             let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
             let name = pod.metadata.name.clone().unwrap_or_default();
             match api

@@ -115,10 +115,10 @@ pub async fn run(
             if s.reschedule_due(now) {
                 let started = Instant::now();
                 let policy = cluster.policy();
-                let gated = policy
+                let binding = policy
                     .as_ref()
-                    .map(|p| p.spec.placement.enabled)
-                    .unwrap_or(true);
+                    .filter(|p| p.spec.placement.enabled)
+                    .map(|p| p.spec.placement.binding);
                 let algorithm = s.policy().algorithm;
                 let alloc_started = Instant::now();
                 match s.reschedule(now) {
@@ -140,7 +140,7 @@ pub async fn run(
                                 "waiting for GPUs".into(),
                             );
                         }
-                        let (done, failed) = actor.apply(&cluster, &r.plan, gated).await;
+                        let (done, failed) = actor.apply(&cluster, &r.plan, binding).await;
                         let at = clock::now();
                         for change in &done {
                             s.apply_change(at, change);
@@ -148,7 +148,7 @@ pub async fn run(
                         if failed {
                             s.reschedule_failed(at);
                         }
-                        if gated {
+                        if binding.is_some() {
                             let p_started = Instant::now();
                             let running: BTreeMap<String, u32> =
                                 s.allocation().into_iter().filter(|&(_, w)| w > 0).collect();
@@ -187,7 +187,13 @@ pub async fn run(
                 }
                 placed_once = true;
             }
-            actor.bind_gated(&cluster, &placement).await;
+            if let Some(binding) = cluster
+                .policy()
+                .filter(|p| p.spec.placement.enabled)
+                .map(|p| p.spec.placement.binding)
+            {
+                actor.bind(&cluster, binding, &placement).await;
+            }
             write_statuses(&client, &cluster, s, &mut written, &gpu_type).await;
             update_gauges(&metrics, s);
             policy_status = write_policy_status(
