@@ -314,6 +314,40 @@ fn worker_of(pod: &Pod) -> Option<(JobKey, u32)> {
     Some((key, index))
 }
 
+/// The node a pod is on, or the one placement already sent it to (a pod whose gate
+/// was lifted, or which got its toleration, before kube-scheduler bound it). Such a
+/// pod must count as being there: if the plan changes meanwhile it has to migrate,
+/// or it would wait forever for a node that is no longer planned (e.g. cordoned).
+fn chosen_node(pod: &Pod) -> Option<String> {
+    let spec = pod.spec.as_ref()?;
+    if let Some(node) = &spec.node_name {
+        return Some(node.clone());
+    }
+    let by_affinity = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .and_then(|r| r.node_selector_terms.first())
+        .and_then(|t| t.match_fields.as_ref())
+        .and_then(|f| {
+            f.iter()
+                .find(|r| r.key == "metadata.name" && r.operator == "In")
+        })
+        .and_then(|r| r.values.as_ref()?.first().cloned());
+    let by_toleration = || {
+        spec.tolerations.iter().flatten().find_map(|t| {
+            (t.key.as_deref() == Some(HOSTNAME_TAINT) && t.operator.as_deref() == Some("Equal"))
+                .then(|| t.value.clone())
+                .flatten()
+        })
+    };
+    by_affinity.or_else(by_toleration)
+}
+
 /// Where each job's pods are now: bound workers by index, and the launcher.
 fn current_binding(cluster: &Cluster) -> CurrentBinding {
     let mut current = CurrentBinding::new();
@@ -321,7 +355,7 @@ fn current_binding(cluster: &Cluster) -> CurrentBinding {
         if pod.metadata.deletion_timestamp.is_some() {
             continue;
         }
-        let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) else {
+        let Some(node) = chosen_node(&pod) else {
             continue;
         };
         let labels_ = pod.metadata.labels.clone().unwrap_or_default();
@@ -345,4 +379,41 @@ fn current_binding(cluster: &Cluster) -> CurrentBinding {
         }
     }
     current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(spec: serde_json::Value) -> Pod {
+        serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": spec})).expect("pod")
+    }
+
+    #[test]
+    fn a_pod_counts_as_on_the_node_placement_sent_it_to() {
+        let c = || json!([{"name": "w", "image": "x"}]);
+        assert_eq!(
+            chosen_node(&pod(json!({"containers": c(), "nodeName": "n1"}))),
+            Some("n1".into())
+        );
+        let affinity = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchFields": [
+                {"key": "metadata.name", "operator": "In", "values": ["n2"]}]}]}}});
+        assert_eq!(
+            chosen_node(&pod(json!({"containers": c(), "affinity": affinity}))),
+            Some("n2".into())
+        );
+        let tolerations = json!([{"key": HOSTNAME_TAINT, "operator": "Equal", "value": "n3",
+            "effect": "NoExecute"}]);
+        assert_eq!(
+            chosen_node(&pod(json!({"containers": c(), "tolerations": tolerations}))),
+            Some("n3".into())
+        );
+        let launcher = json!([{"key": HOSTNAME_TAINT, "operator": "Exists"}]);
+        assert_eq!(
+            chosen_node(&pod(json!({"containers": c(), "tolerations": launcher}))),
+            None
+        );
+        assert_eq!(chosen_node(&pod(json!({"containers": c()}))), None);
+    }
 }
