@@ -233,70 +233,87 @@ impl Actor {
         binding: Binding,
         plan: &BTreeMap<String, BTreeMap<u32, String>>,
     ) -> usize {
-        let mut bound = 0;
-        for pod in cluster.pods.state() {
-            let Some(spec) = pod.spec.as_ref() else {
-                continue;
-            };
-            if pod.metadata.deletion_timestamp.is_some() || spec.node_name.is_some() {
-                continue;
-            }
-            let Some((key, index)) = worker_of(&pod) else {
-                continue;
-            };
-            let Some(node) = plan.get(&key.core_name()).and_then(|w| w.get(&index)) else {
-                continue;
-            };
-            let patch = match binding {
-                Binding::SchedulingGates => {
-                    let gates = spec.scheduling_gates.clone().unwrap_or_default();
-                    if !gates.iter().any(|g| g.name == labels::PLACEMENT_GATE) {
-                        continue;
-                    }
-                    let others: Vec<_> = gates
-                        .into_iter()
-                        .filter(|g| g.name != labels::PLACEMENT_GATE)
-                        .collect();
-                    json!({"spec": {
-                        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                            "nodeSelectorTerms": [{"matchFields": [
-                                {"key": "metadata.name", "operator": "In", "values": [node]}
-                            ]}]
-                        }}},
-                        "schedulingGates": others,
-                    }})
+        let patches: Vec<(String, String, serde_json::Value)> = cluster
+            .pods
+            .state()
+            .iter()
+            .filter_map(|pod| {
+                let spec = pod.spec.as_ref()?;
+                if pod.metadata.deletion_timestamp.is_some() || spec.node_name.is_some() {
+                    return None;
                 }
-                Binding::LegacyTaints => {
-                    let mut tolerations = spec.tolerations.clone().unwrap_or_default();
-                    if tolerations
-                        .iter()
-                        .any(|t| t.key.as_deref() == Some(HOSTNAME_TAINT))
-                    {
-                        continue;
+                let (key, index) = worker_of(pod)?;
+                let node = plan.get(&key.core_name())?.get(&index)?;
+                let patch = binding_patch(spec, binding, node)?;
+                Some((key.namespace, pod.metadata.name.clone()?, patch))
+            })
+            .collect();
+        // Concurrently: hundreds of new workers must not queue behind each other.
+        stream::iter(patches)
+            .map(|(ns, name, patch)| async move {
+                let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
+                match api
+                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await
+                {
+                    Ok(_) => 1,
+                    Err(e) => {
+                        tracing::debug!(pod = %name, "binding: {e}");
+                        0
                     }
-                    tolerations.push(Toleration {
-                        key: Some(HOSTNAME_TAINT.to_owned()),
-                        operator: Some("Equal".to_owned()),
-                        value: Some(node.clone()),
-                        effect: Some("NoExecute".to_owned()),
-                        toleration_seconds: None,
-                    });
-                    // A merge patch replaces the list; it only adds to it here, which
-                    // is the one change the API server allows on a pod's tolerations.
-                    json!({"spec": {"tolerations": tolerations}})
                 }
-            };
-            let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
-            let name = pod.metadata.name.clone().unwrap_or_default();
-            match api
-                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-            {
-                Ok(_) => bound += 1,
-                Err(e) => tracing::debug!(pod = %name, "binding: {e}"),
+            })
+            .buffer_unordered(CONCURRENCY)
+            .fold(0, |n, ok| async move { n + ok })
+            .await
+    }
+}
+
+/// The patch that sends a waiting worker to `node`, or `None` if it is not waiting
+/// for us (no gate of ours; legacy: already has its hostname toleration).
+fn binding_patch(
+    spec: &k8s_openapi::api::core::v1::PodSpec,
+    binding: Binding,
+    node: &str,
+) -> Option<serde_json::Value> {
+    match binding {
+        Binding::SchedulingGates => {
+            let gates = spec.scheduling_gates.clone().unwrap_or_default();
+            if !gates.iter().any(|g| g.name == labels::PLACEMENT_GATE) {
+                return None;
             }
+            let others: Vec<_> = gates
+                .into_iter()
+                .filter(|g| g.name != labels::PLACEMENT_GATE)
+                .collect();
+            Some(json!({"spec": {
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchFields": [
+                        {"key": "metadata.name", "operator": "In", "values": [node]}
+                    ]}]
+                }}},
+                "schedulingGates": others,
+            }}))
         }
-        bound
+        Binding::LegacyTaints => {
+            let mut tolerations = spec.tolerations.clone().unwrap_or_default();
+            if tolerations
+                .iter()
+                .any(|t| t.key.as_deref() == Some(HOSTNAME_TAINT))
+            {
+                return None;
+            }
+            tolerations.push(Toleration {
+                key: Some(HOSTNAME_TAINT.to_owned()),
+                operator: Some("Equal".to_owned()),
+                value: Some(node.to_owned()),
+                effect: Some("NoExecute".to_owned()),
+                toleration_seconds: None,
+            });
+            // A merge patch replaces the list; it only adds to it here, which is the
+            // one change the API server allows on a pod's tolerations.
+            Some(json!({"spec": {"tolerations": tolerations}}))
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::runtime::reflector::{self, ObjectRef, Store, reflector};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client};
+use kube::{Api, Client, ResourceExt};
 use tokio::sync::Notify;
 
 use crate::controller::nodes::{GpuNode, usable_gpus};
@@ -48,7 +48,8 @@ impl Cluster {
                 watcher(
                     Api::<SchedulerPolicy>::all(client.clone()),
                     watcher::Config::default().fields(&format!("metadata.name={gpu_type}")),
-                ),
+                )
+                .modify(slim_meta),
             )
             .default_backoff()
             .map(|_| ())
@@ -58,7 +59,8 @@ impl Cluster {
                 watcher(
                     scoped::<TrainingJob>(client.clone(), namespace),
                     watcher::Config::default().fields(&format!("spec.gpuType={gpu_type}")),
-                ),
+                )
+                .modify(slim_meta),
             )
             .default_backoff()
             .map(|_| ())
@@ -68,7 +70,18 @@ impl Cluster {
                 watcher(
                     Api::<Node>::all(client.clone()),
                     watcher::Config::default().labels(&format!("{ACCELERATOR_LABEL}={gpu_type}")),
-                ),
+                )
+                .modify(|n: &mut Node| {
+                    slim_meta(n);
+                    // Only labels, schedulability, Ready and allocatable are read.
+                    if let Some(s) = n.status.as_mut() {
+                        s.images = None;
+                        s.capacity = None;
+                        s.node_info = None;
+                        s.addresses = None;
+                        s.daemon_endpoints = None;
+                    }
+                }),
             )
             .default_backoff()
             .map(|_| ())
@@ -80,10 +93,22 @@ impl Cluster {
             .default_backoff()
             .map(|_| ())
             .boxed(),
-            reflector(pod_w, watcher(scoped::<Pod>(client, namespace), of_type))
-                .default_backoff()
-                .map(|_| ())
-                .boxed(),
+            reflector(
+                pod_w,
+                watcher(scoped::<Pod>(client, namespace), of_type).modify(|p: &mut Pod| {
+                    slim_meta(p);
+                    // Placement reads labels, node, gates, affinity and tolerations.
+                    p.status = None;
+                    if let Some(s) = p.spec.as_mut() {
+                        s.containers.clear();
+                        s.init_containers = None;
+                        s.volumes = None;
+                    }
+                }),
+            )
+            .default_backoff()
+            .map(|_| ())
+            .boxed(),
         ];
         let notify = changed.clone();
         tokio::spawn(stream::select_all(streams).for_each(move |()| {
@@ -133,6 +158,16 @@ impl Cluster {
     pub fn job(&self, key: &JobKey) -> Option<Arc<TrainingJob>> {
         self.jobs
             .get(&ObjectRef::new(&key.name).within(&key.namespace))
+    }
+}
+
+/// What no cache of ours reads but every object carries: managed fields and the
+/// last-applied annotation (a full copy of the object for `kubectl apply` users).
+/// Dropping them keeps the scheduler's memory proportional to what it uses.
+fn slim_meta<K: kube::Resource>(obj: &mut K) {
+    obj.managed_fields_mut().clear();
+    if let Some(a) = obj.meta_mut().annotations.as_mut() {
+        a.remove("kubectl.kubernetes.io/last-applied-configuration");
     }
 }
 
