@@ -727,13 +727,13 @@ async fn status_round_trips_through_the_status_subresource() -> Result<()> {
     tjs.patch(
         "status",
         &PatchParams::default(),
-        &Patch::Merge(json!({"status": {"phase": "Failed"}, "spec": {"epochs": 11}})),
+        &Patch::Merge(json!({"status": {"phase": "Failed"}, "spec": {"workers": {"max": 3}}})),
     )
     .await?;
     tjs.patch_status(
         "status",
         &PatchParams::default(),
-        &Patch::Merge(json!({"spec": {"epochs": 12}, "status": {"workers": 3}})),
+        &Patch::Merge(json!({"spec": {"workers": {"max": 2}}, "status": {"workers": 3}})),
     )
     .await?;
     let got = tjs.get("status").await?;
@@ -743,7 +743,7 @@ async fn status_round_trips_through_the_status_subresource() -> Result<()> {
     );
     assert_eq!(got.data["status"]["workers"], 3);
     assert_eq!(
-        got.data["spec"]["epochs"], 11,
+        got.data["spec"]["workers"]["max"], 3,
         "spec written through the status subresource"
     );
 
