@@ -75,6 +75,25 @@ fn job(name: &str, ns: &str, gpu: &str) -> Result<TrainingJob> {
     }))?)
 }
 
+/// Create jobs `range` (32 in flight); each with the moment its create returned.
+async fn create_jobs(
+    api: &Api<TrainingJob>,
+    ns: &str,
+    gpu: &str,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<(String, Instant)>> {
+    stream::iter(range)
+        .map(|i| async move {
+            let name = format!("job-{i:05}");
+            api.create(&PostParams::default(), &job(&name, ns, gpu)?)
+                .await?;
+            Ok::<_, anyhow::Error>((name, Instant::now()))
+        })
+        .buffer_unordered(32)
+        .try_collect()
+        .await
+}
+
 async fn run(kubeconfig: std::path::PathBuf) -> Result<()> {
     let jobs = env_usize("SCHED_BENCH_JOBS", 500);
     let idle_jobs = env_usize("SCHED_BENCH_IDLE_JOBS", 5000);
@@ -166,19 +185,7 @@ async fn bench(
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let api: Api<TrainingJob> = Api::namespaced(client.clone(), ns);
-    let created: Vec<(String, Instant)> = stream::iter(0..jobs)
-        .map(|i| {
-            let api = api.clone();
-            async move {
-                let name = format!("job-{i:05}");
-                api.create(&PostParams::default(), &job(&name, ns, gpu)?)
-                    .await?;
-                Ok::<_, anyhow::Error>((name, Instant::now()))
-            }
-        })
-        .buffer_unordered(32)
-        .try_collect()
-        .await?;
+    let created = create_jobs(&api, ns, gpu, 0..jobs).await?;
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let n = seen.lock().map(|s| s.len()).unwrap_or(0);
@@ -210,19 +217,7 @@ async fn bench(
 
     // Resident memory with many (waiting) TrainingJobs: more jobs than GPUs.
     let extra = idle_jobs.saturating_sub(jobs);
-    stream::iter(jobs..jobs + extra)
-        .map(|i| {
-            let api = api.clone();
-            async move {
-                let name = format!("job-{i:05}");
-                api.create(&PostParams::default(), &job(&name, ns, gpu)?)
-                    .await?;
-                Ok::<_, anyhow::Error>(())
-            }
-        })
-        .buffer_unordered(32)
-        .try_collect::<Vec<()>>()
-        .await?;
+    create_jobs(&api, ns, gpu, jobs..jobs + extra).await?;
     // Wait until the scheduler has taken them all in (its policy status counts them).
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
