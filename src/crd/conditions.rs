@@ -4,7 +4,3 @@
 pub const SCHEDULED: &str = "Scheduled";
 /// No SchedulerPolicy exists for the job's gpuType.
 pub const POLICY_FOUND: &str = "PolicyFound";
-/// The job has finished (Completed or Failed).
-pub const FINISHED: &str = "Finished";
-/// The SchedulerPolicy's scheduler is running and has rescheduled at least once.
-pub const READY: &str = "Ready";

@@ -332,20 +332,28 @@ impl Story {
     }
 
     /// Make the launcher of `job` finish (kwok stage) as Succeeded or Failed. The
-    /// launcher may be between pods (placement restarts it when all workers move),
-    /// so this waits for one to exist.
+    /// launcher may be replaced meanwhile (placement restarts it when all workers
+    /// move), so this keeps marking launcher pods until the job has finished.
     pub async fn finish(&self, job: &str, how: &str) -> Result<()> {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.ns);
         let lp = ListParams::default().labels(&format!(
             "training.kubeflow.org/job-name={job},training.kubeflow.org/job-role=launcher"
         ));
         self.eventually(
-            &format!("a launcher pod of {job} to finish"),
-            Duration::from_secs(60),
+            &format!("{job} to finish as {how}"),
+            Duration::from_secs(90),
             || async {
-                let mut done = false;
+                let phase = self.job(job).await?["status"]["phase"].clone();
+                if phase == "Completed" || phase == "Failed" {
+                    return Ok(true);
+                }
                 for p in pods.list(&lp).await? {
-                    if p.metadata.deletion_timestamp.is_some() {
+                    let marked = p
+                        .metadata
+                        .annotations
+                        .as_ref()
+                        .is_some_and(|a| a.contains_key(FINISH_AS));
+                    if p.metadata.deletion_timestamp.is_some() || marked {
                         continue;
                     }
                     let name = p.metadata.name.unwrap_or_default();
@@ -355,9 +363,8 @@ impl Story {
                         &Patch::Merge(&json!({"metadata": {"annotations": {FINISH_AS: how}}})),
                     )
                     .await?;
-                    done = true;
                 }
-                Ok(done)
+                Ok(false)
             },
         )
         .await

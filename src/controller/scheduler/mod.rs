@@ -112,13 +112,13 @@ pub async fn run(
                 tracing::info!(job = %q.job, from = q.from, to = q.to, "queue change");
             }
 
+            let binding = cluster
+                .policy()
+                .filter(|p| p.spec.placement.enabled)
+                .map(|p| p.spec.placement.binding);
+            let mut rescheduled = None;
             if s.reschedule_due(now) {
                 let started = Instant::now();
-                let policy = cluster.policy();
-                let binding = policy
-                    .as_ref()
-                    .filter(|p| p.spec.placement.enabled)
-                    .map(|p| p.spec.placement.binding);
                 let algorithm = s.policy().algorithm;
                 let alloc_started = Instant::now();
                 match s.reschedule(now) {
@@ -148,50 +148,43 @@ pub async fn run(
                         if failed {
                             s.reschedule_failed(at);
                         }
-                        if binding.is_some() {
-                            let p_started = Instant::now();
-                            let running: BTreeMap<String, u32> =
-                                s.allocation().into_iter().filter(|&(_, w)| w > 0).collect();
-                            if let Some(p) = actor.place(&cluster, &running).await {
-                                metrics
-                                    .placement_workers_migrated
-                                    .observe(p.migrations.len() as f64);
-                                metrics
-                                    .placement_launchers_deleted
-                                    .observe(p.launchers_to_delete.len() as f64);
-                                metrics
-                                    .placement_jobs_cross_node
-                                    .set(i64::try_from(p.jobs_cross_node()).unwrap_or(0));
-                                placement = p.workers;
-                                placed_once = true;
-                            }
-                            metrics
-                                .placement_duration
-                                .observe(p_started.elapsed().as_secs_f64());
-                        }
-                        resched_count += 1;
-                        metrics.resched.inc();
-                        let secs = started.elapsed().as_secs_f64();
-                        metrics.resched_duration.observe(secs);
-                        last_resched = Some((now, secs));
+                        rescheduled = Some((now, started));
                     }
                     Err(e) => tracing::warn!("reschedule: {e}"),
                 }
             }
-            if !placed_once && s.gpus_in_use() > 0 {
-                // After a restart: plan placement once so gated pods get a node.
+            // Placement follows every reschedule, and runs once after a restart so
+            // the gated pods of running jobs get a node.
+            if binding.is_some() && (rescheduled.is_some() || (!placed_once && s.gpus_in_use() > 0))
+            {
+                let p_started = Instant::now();
                 let running: BTreeMap<String, u32> =
                     s.allocation().into_iter().filter(|&(_, w)| w > 0).collect();
                 if let Some(p) = actor.place(&cluster, &running).await {
+                    metrics
+                        .placement_workers_migrated
+                        .observe(p.migrations.len() as f64);
+                    metrics
+                        .placement_launchers_deleted
+                        .observe(p.launchers_to_delete.len() as f64);
+                    metrics
+                        .placement_jobs_cross_node
+                        .set(i64::try_from(p.jobs_cross_node()).unwrap_or(0));
                     placement = p.workers;
                 }
                 placed_once = true;
+                metrics
+                    .placement_duration
+                    .observe(p_started.elapsed().as_secs_f64());
             }
-            if let Some(binding) = cluster
-                .policy()
-                .filter(|p| p.spec.placement.enabled)
-                .map(|p| p.spec.placement.binding)
-            {
+            if let Some((at, started)) = rescheduled {
+                resched_count += 1;
+                metrics.resched.inc();
+                let secs = started.elapsed().as_secs_f64();
+                metrics.resched_duration.observe(secs);
+                last_resched = Some((at, secs));
+            }
+            if let Some(binding) = binding {
                 actor.bind(&cluster, binding, &placement).await;
             }
             write_statuses(&client, &cluster, s, &mut written, &gpu_type).await;
