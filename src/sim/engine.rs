@@ -16,7 +16,7 @@ use super::model::{JobModel, Progress};
 use super::trace::Trace;
 use crate::core::algorithms::Algorithm;
 use crate::core::job::{Speedup, WorkerRange};
-use crate::core::placement::{CurrentBinding, CurrentJob, Nodes, PlacementError, place};
+use crate::core::placement::{DenseJob, Nodes, PlacementError, place_dense};
 use crate::core::plan::Action;
 use crate::core::scheduler::{JobSpec, Outcome, Policy, Scheduler, SchedulerError};
 
@@ -222,7 +222,8 @@ struct SimJob {
 struct Engine<'a> {
     config: &'a Config,
     sched: Scheduler,
-    nodes: Nodes,
+    /// GPUs per node, nodes in name order (placement works by position).
+    capacity: Vec<u32>,
     jobs: Vec<SimJob>,
     by_name: HashMap<String, usize, BuildFnv>,
     /// Job indices by (submit, name): the canonical order.
@@ -231,8 +232,9 @@ struct Engine<'a> {
     finishes: BinaryHeap<Reverse<FinishAt>>,
     /// Jobs holding GPUs; a set so iteration order is fixed.
     running: BTreeSet<usize>,
-    /// Where workers are, from the last placement.
-    binding: CurrentBinding,
+    /// Where workers are, from the last placement: by job index, worker
+    /// index → node position; empty for a job without pods.
+    binding: Vec<Vec<usize>>,
     /// The targets of the last placement.
     placed: BTreeMap<String, u32>,
     in_use: u32,
@@ -313,10 +315,11 @@ impl<'a> Engine<'a> {
         // Running the jobs one after another at their slowest would finish by
         // `last_submit + serial`; a hundred times that means nothing is progressing.
         let horizon = last_submit + 100.0 * serial + 86_400.0;
+        let n_jobs = jobs.len();
         Ok(Self {
             config,
             sched: Scheduler::new(0.0, config.policy.clone(), gpus),
-            nodes: config.cluster.node_map(),
+            capacity: config.cluster.node_map().into_values().collect(),
             unfinished: jobs.len(),
             jobs,
             by_name,
@@ -324,7 +327,7 @@ impl<'a> Engine<'a> {
             next_arrival: 0,
             finishes: BinaryHeap::new(),
             running: BTreeSet::new(),
-            binding: CurrentBinding::new(),
+            binding: vec![Vec::new(); n_jobs],
             placed: BTreeMap::new(),
             in_use: 0,
             usage: vec![UsagePoint { time: 0.0, gpus: 0 }],
@@ -442,7 +445,7 @@ impl<'a> Engine<'a> {
         // A finished job never takes part in scheduling again; dropping it keeps
         // every later reschedule proportional to the jobs still in the system.
         self.sched.remove_job(now, &name)?;
-        self.binding.remove(&name);
+        self.binding[i].clear();
         self.running.remove(&i);
         let job = &mut self.jobs[i];
         job.progress.advance(now);
@@ -498,7 +501,7 @@ impl<'a> Engine<'a> {
                     job.cross_node = false;
                     self.running.remove(&i);
                     // Its pods are gone; a later start places it afresh.
-                    self.binding.remove(&change.job);
+                    self.binding[i].clear();
                 }
                 Action::Start => {
                     job.starts += 1;
@@ -523,28 +526,37 @@ impl<'a> Engine<'a> {
         // With the same targets as last time, placement plans the same layout
         // and keeps every worker where it is, so running it would change nothing.
         if targets != self.placed {
-            let p = place(&self.nodes, &targets, &self.binding)?;
-            // Migrations come ordered by job: look each job up once.
-            let mut last: Option<(&str, usize)> = None;
+            // Positions in name order (the targets' order), as the named
+            // placement would number them.
+            let order: Vec<usize> = targets
+                .keys()
+                .map(|name| self.index(name))
+                .collect::<Result<_, _>>()?;
+            let counts: Vec<u32> = targets.values().copied().collect();
+            let current: Vec<DenseJob> = order
+                .iter()
+                .map(|&i| DenseJob {
+                    workers: self.binding[i]
+                        .iter()
+                        .enumerate()
+                        .map(|(index, &node)| (index as u32, Some(node)))
+                        .collect(),
+                    launcher: false,
+                })
+                .collect();
+            let p = place_dense(&self.capacity, &counts, &current)?;
             for m in &p.migrations {
-                let i = match last {
-                    Some((job, i)) if job == m.job => i,
-                    _ => self.index(&m.job)?,
-                };
-                last = Some((&m.job, i));
+                let i = order[m.job];
                 self.jobs[i].migrations += 1;
                 restarted.insert(i);
             }
-            // Per-node load (for the capacity check) and which jobs span nodes,
-            // in one pass without copying names.
-            let mut load: HashMap<&str, u32> = HashMap::with_capacity(self.nodes.len());
-            for (name, workers) in &p.workers {
-                let i = self.index(name)?;
-                let mut nodes = workers.values();
-                let first = nodes.next();
+            // Per-node load (for the capacity check) and which jobs span nodes.
+            let mut load = vec![0u32; self.capacity.len()];
+            for (&i, workers) in order.iter().zip(&p.workers) {
+                let first = workers.first();
                 let mut cross = false;
-                for node in workers.values() {
-                    *load.entry(node.as_str()).or_insert(0) += 1;
+                for node in workers {
+                    load[*node] += 1;
                     cross |= Some(node) != first;
                 }
                 if self.jobs[i].cross_node != cross {
@@ -552,20 +564,12 @@ impl<'a> Engine<'a> {
                     speed_changed.insert(i);
                 }
             }
-            if let Some(&most) = load.values().max() {
+            if let Some(&most) = load.iter().max() {
                 self.peak_node_gpus = self.peak_node_gpus.max(most);
             }
-            self.binding = p
-                .workers
-                .into_iter()
-                .map(|(job, workers)| {
-                    let current = CurrentJob {
-                        workers,
-                        launcher: None,
-                    };
-                    (job, current)
-                })
-                .collect();
+            for (&i, workers) in order.iter().zip(p.workers) {
+                self.binding[i] = workers;
+            }
             self.placed = targets;
         }
 

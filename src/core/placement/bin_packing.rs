@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::names::Names;
 use super::{Nodes, PlacementError};
 
 /// A planned layout: `bins[i]` holds job → workers.
@@ -14,12 +15,19 @@ pub struct Layout {
     pub bins: Vec<BTreeMap<String, u32>>,
 }
 
-impl Layout {
+/// [`Layout`] by position: `bins[i]` lists (job, workers), a job at most once
+/// per bin.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DenseLayout {
+    pub bins: Vec<Vec<(usize, u32)>>,
+}
+
+impl DenseLayout {
     /// Workers planned in each bin.
     pub fn loads(&self) -> Vec<u64> {
         self.bins
             .iter()
-            .map(|b| b.values().map(|&w| u64::from(w)).sum())
+            .map(|b| b.iter().map(|&(_, w)| u64::from(w)).sum())
             .collect()
     }
 }
@@ -30,8 +38,19 @@ impl Layout {
 /// rest of it goes round again. A job is split only when no single node can
 /// take it, and then over as few nodes as this greedy finds.
 pub fn pack(nodes: &Nodes, targets: &BTreeMap<String, u32>) -> Result<Layout, PlacementError> {
-    let requested: u64 = targets.values().map(|&w| u64::from(w)).sum();
-    let available: u64 = nodes.values().map(|&g| u64::from(g)).sum();
+    let capacity: Vec<u32> = nodes.values().copied().collect();
+    let jobs: Vec<&String> = targets.keys().collect();
+    let counts: Vec<u32> = targets.values().copied().collect();
+    let dense = pack_dense(&capacity, &counts)?;
+    Ok(Names::layout_of(&dense, &jobs))
+}
+
+/// [`pack`] by position: node `i` has `capacity[i]` GPUs, job `j` wants
+/// `targets[j]` workers; ties go to the lower position, which callers make the
+/// name order.
+pub fn pack_dense(capacity: &[u32], targets: &[u32]) -> Result<DenseLayout, PlacementError> {
+    let requested: u64 = targets.iter().map(|&w| u64::from(w)).sum();
+    let available: u64 = capacity.iter().map(|&g| u64::from(g)).sum();
     if requested > available {
         return Err(PlacementError::InsufficientCapacity {
             requested,
@@ -39,18 +58,15 @@ pub fn pack(nodes: &Nodes, targets: &BTreeMap<String, u32>) -> Result<Layout, Pl
         });
     }
 
-    let mut free: Vec<u32> = nodes.values().copied().collect();
-    let mut bins = vec![BTreeMap::new(); free.len()];
+    let mut free = capacity.to_vec();
+    let mut bins = vec![Vec::new(); free.len()];
 
-    let mut jobs: Vec<(&String, u32)> = targets
-        .iter()
-        .filter(|&(_, &w)| w > 0)
-        .map(|(j, &w)| (j, w))
-        .collect();
-    jobs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let mut jobs: Vec<usize> = (0..targets.len()).filter(|&j| targets[j] > 0).collect();
+    // Stable: equal counts keep position (name) order.
+    jobs.sort_by(|&a, &b| targets[b].cmp(&targets[a]));
 
-    for (job, workers) in jobs {
-        let mut rest = workers;
+    for job in jobs {
+        let mut rest = targets[job];
         while rest > 0 {
             let best_fit = free
                 .iter()
@@ -79,9 +95,21 @@ pub fn pack(nodes: &Nodes, targets: &BTreeMap<String, u32>) -> Result<Layout, Pl
                 }
             };
             free[bin] -= take;
-            *bins[bin].entry(job.clone()).or_insert(0) += take;
+            // A job never lands in one bin twice: a whole fit ends it, and a
+            // partial fill leaves that bin with no room.
+            bins[bin].push((job, take));
             rest -= take;
         }
     }
-    Ok(Layout { bins })
+    Ok(DenseLayout { bins })
+}
+
+impl Layout {
+    /// Workers planned in each bin.
+    pub fn loads(&self) -> Vec<u64> {
+        self.bins
+            .iter()
+            .map(|b| b.values().map(|&w| u64::from(w)).sum())
+            .collect()
+    }
 }

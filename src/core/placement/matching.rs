@@ -1,11 +1,14 @@
 //! Step 2: map planned bins onto real nodes so that as few workers as possible move.
 
-use std::collections::{BTreeMap, HashMap};
-
 use pathfinding::kuhn_munkres::kuhn_munkres;
 use pathfinding::matrix::Matrix;
 
-use super::{CurrentBinding, JobNodes, Layout, Nodes, PlacementError};
+use super::names::Names;
+use super::{CurrentBinding, DenseJob, DenseLayout, JobNodes, Layout, Nodes, PlacementError};
+
+/// Planned workers by position: `planned[job]` lists (node, workers), ordered
+/// by node.
+pub type DensePlan = Vec<Vec<(usize, u32)>>;
 
 /// Assign every non-empty bin of `layout` to a distinct node, maximising
 /// Σ over jobs of min(planned workers in the bin, current workers on the node),
@@ -23,57 +26,83 @@ pub fn match_layout(
     layout: &Layout,
     current: &CurrentBinding,
 ) -> Result<JobNodes, PlacementError> {
-    let names: Vec<&String> = nodes.keys().collect();
-    let caps: Vec<u64> = nodes.values().map(|&g| u64::from(g)).collect();
-    let node_index: HashMap<&str, usize> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
-        .collect();
+    let names = Names::of_layout(nodes, layout);
+    let capacity: Vec<u32> = nodes.values().copied().collect();
+    let dense = names.dense_layout(layout);
+    let cur = names.current(current);
+    let planned = match_dense(&capacity, &dense, &cur)?;
+    Ok(names.job_nodes(&planned))
+}
 
+/// [`match_layout`] by position: `current[j]` is job `j` of the layout, node
+/// `i` has `capacity[i]` GPUs.
+pub fn match_dense(
+    capacity: &[u32],
+    layout: &DenseLayout,
+    current: &[DenseJob],
+) -> Result<DensePlan, PlacementError> {
+    let n_nodes = capacity.len();
+    let caps: Vec<u64> = capacity.iter().map(|&g| u64::from(g)).collect();
     let loads = layout.loads();
     let rows: Vec<usize> = (0..layout.bins.len()).filter(|&b| loads[b] > 0).collect();
-    if rows.len() > names.len() {
+    if rows.len() > n_nodes {
         return Err(PlacementError::TooManyBins {
             bins: rows.len(),
-            nodes: names.len(),
+            nodes: n_nodes,
         });
     }
 
     // Targets come from the layout itself, so it is the single source of truth.
-    let mut targets: BTreeMap<&str, u64> = BTreeMap::new();
+    // Jobs are positions; `current` may be shorter (jobs with no pods yet).
+    let n_jobs = layout
+        .bins
+        .iter()
+        .flatten()
+        .map(|&(job, _)| job + 1)
+        .max()
+        .unwrap_or(0)
+        .max(current.len());
+    let mut targets = vec![0u64; n_jobs];
     for bin in &layout.bins {
-        for (job, &w) in bin {
-            *targets.entry(job.as_str()).or_insert(0) += u64::from(w);
+        for &(job, w) in bin {
+            targets[job] += u64::from(w);
         }
     }
 
-    // Surviving current workers per (job, node), sparse.
-    let mut staying: HashMap<&str, Vec<(usize, u64)>> = HashMap::new();
+    // Surviving current workers per (job, node), sparse; `count` is scratch
+    // indexed by node, reset after each job.
+    let mut staying: Vec<Vec<(usize, u64)>> = vec![Vec::new(); n_jobs];
+    let mut count = vec![0u64; n_nodes];
     let mut total_staying: u64 = 0;
-    for (job, &target) in &targets {
-        let Some(cur) = current.get(*job) else {
-            continue;
-        };
-        let mut per_node: BTreeMap<usize, u64> = BTreeMap::new();
-        for (&index, node) in &cur.workers {
-            if u64::from(index) >= target {
-                continue;
+    for (job, cur) in current.iter().enumerate() {
+        let mut touched = Vec::new();
+        for &(index, node) in &cur.workers {
+            if u64::from(index) >= targets[job] {
+                break;
             }
-            if let Some(&n) = node_index.get(node.as_str()) {
-                *per_node.entry(n).or_insert(0) += 1;
+            if let Some(n) = node.filter(|&n| n < n_nodes) {
+                if count[n] == 0 {
+                    touched.push(n);
+                }
+                count[n] += 1;
             }
         }
-        total_staying += per_node.values().sum::<u64>();
-        staying.insert(job, per_node.into_iter().collect());
+        touched.sort_unstable();
+        for n in touched {
+            staying[job].push((n, count[n]));
+            total_staying += count[n];
+            count[n] = 0;
+        }
     }
 
     // Scores are sparse: a bin scores only on nodes that hold one of its jobs.
-    let mut scores: HashMap<(usize, usize), u64> = HashMap::new();
+    let mut scores = vec![0u64; layout.bins.len() * n_nodes];
+    let mut scored = vec![false; layout.bins.len()];
     for &bin in &rows {
-        for (job, &planned) in &layout.bins[bin] {
-            for &(node, cur) in staying.get(job.as_str()).into_iter().flatten() {
-                *scores.entry((bin, node)).or_insert(0) += u64::from(planned).min(cur);
+        for &(job, planned) in &layout.bins[bin] {
+            for &(node, cur) in &staying[job] {
+                scores[bin * n_nodes + node] += u64::from(planned).min(cur);
+                scored[bin] = true;
             }
         }
     }
@@ -83,10 +112,6 @@ pub fn match_layout(
     // bins out of the Hungarian keeps it small (they are new jobs, typically)
     // and avoids its worst case, long chains of zero-slack ties.
     let min_cap = caps.iter().copied().min().unwrap_or(0);
-    let mut scored = vec![false; layout.bins.len()];
-    for &(bin, _) in scores.keys() {
-        scored[bin] = true;
-    }
     let (solve, fill): (Vec<usize>, Vec<usize>) = rows
         .iter()
         .partition(|&&bin| loads[bin] > min_cap || scored[bin]);
@@ -95,26 +120,16 @@ pub fn match_layout(
     // worth, so the optimum is infeasible only when nothing feasible exists.
     let forbidden = -(i64::try_from(total_staying).unwrap_or(i64::MAX / 2) + 1);
     let mut assigned: Vec<Option<usize>> = vec![None; layout.bins.len()];
-    let mut taken = vec![false; names.len()];
+    let mut taken = vec![false; n_nodes];
     if !solve.is_empty() {
-        let mut weights = Matrix::from_fn(solve.len(), names.len(), |(r, n)| {
-            if loads[solve[r]] > caps[n] {
+        let weights = Matrix::from_fn(solve.len(), n_nodes, |(r, n)| {
+            let bin = solve[r];
+            if loads[bin] > caps[n] {
                 forbidden
             } else {
-                0
+                i64::try_from(scores[bin * n_nodes + n]).unwrap_or(0)
             }
         });
-        let mut row_of = vec![None; layout.bins.len()];
-        for (r, &bin) in solve.iter().enumerate() {
-            row_of[bin] = Some(r);
-        }
-        for (&(bin, n), &score) in &scores {
-            if let Some(r) = row_of[bin]
-                && loads[bin] <= caps[n]
-            {
-                weights[(r, n)] = i64::try_from(score).unwrap_or(0);
-            }
-        }
         let (_, columns) = kuhn_munkres(&weights);
         for (r, &n) in columns.iter().enumerate() {
             let bin = solve[r];
@@ -125,25 +140,25 @@ pub fn match_layout(
             taken[n] = true;
         }
     }
-    let mut left = (0..names.len()).filter(|&n| !taken[n]);
+    let mut left = (0..n_nodes).filter(|&n| !taken[n]);
     for bin in fill {
         // There are at least as many nodes as bins, and these bins fit anywhere.
         let n = left.next().ok_or(PlacementError::Unplaceable)?;
         assigned[bin] = Some(n);
     }
 
-    let mut planned: JobNodes = BTreeMap::new();
+    let mut planned: DensePlan = vec![Vec::new(); n_jobs];
     for (bin, node) in assigned.iter().enumerate() {
         let Some(n) = *node else { continue };
-        for (job, &w) in &layout.bins[bin] {
+        for &(job, w) in &layout.bins[bin] {
             if w > 0 {
-                *planned
-                    .entry(job.clone())
-                    .or_default()
-                    .entry(names[n].clone())
-                    .or_insert(0) += w;
+                // Bins go to distinct nodes, so a (job, node) pair comes once.
+                planned[job].push((n, w));
             }
         }
+    }
+    for p in &mut planned {
+        p.sort_unstable();
     }
     Ok(planned)
 }

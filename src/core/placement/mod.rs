@@ -14,16 +14,23 @@
 //!    planned node keeps it; the others are migrations.
 //!
 //! [`place`] runs all three.
+//!
+//! Each step has a named form (maps keyed by node and job names, what the
+//! controller holds) and a dense one (`*_dense`, jobs and nodes by position in
+//! name order), which is the implementation: the named forms translate and
+//! call it. The simulator calls [`place_dense`] directly, since it places
+//! hundreds of thousands of times and the string maps dominated its run time.
 
 mod bin_packing;
 mod indices;
 mod matching;
+mod names;
 
 use std::collections::BTreeMap;
 
-pub use bin_packing::{Layout, pack};
-pub use indices::assign_indices;
-pub use matching::match_layout;
+pub use bin_packing::{DenseLayout, Layout, pack, pack_dense};
+pub use indices::{assign_dense, assign_indices};
+pub use matching::{DensePlan, match_dense, match_layout};
 
 /// Node name → GPUs usable by this scheduler. A map so node order (and with it
 /// every tie-break) is the name order, whatever order the caller saw them in.
@@ -92,6 +99,33 @@ impl Placement {
     }
 }
 
+/// [`CurrentJob`] by position.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DenseJob {
+    /// (worker index, node position) ordered by index; `None` for a node that
+    /// is not among the placement's nodes (lost or cordoned).
+    pub workers: Vec<(u32, Option<usize>)>,
+    pub launcher: bool,
+}
+
+/// [`Migration`] by position; `from` is `None` for a node that is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenseMigration {
+    pub job: usize,
+    pub index: u32,
+    pub from: Option<usize>,
+    pub to: usize,
+}
+
+/// [`Placement`] by position: `workers[job][index]` is a node position, empty
+/// for a job with no workers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DensePlacement {
+    pub workers: Vec<Vec<usize>>,
+    pub migrations: Vec<DenseMigration>,
+    pub launchers_to_delete: Vec<usize>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlacementError {
     #[error("jobs need {requested} GPUs but the nodes have only {available}")]
@@ -109,10 +143,27 @@ pub fn place(
     targets: &BTreeMap<String, u32>,
     current: &CurrentBinding,
 ) -> Result<Placement, PlacementError> {
-    let layout = pack(nodes, targets)?;
-    let planned = match_layout(nodes, &layout, current)?;
-    Ok(assign_indices(&planned, current))
+    let names = names::Names::of_targets(nodes, targets);
+    let capacity: Vec<u32> = nodes.values().copied().collect();
+    let counts: Vec<u32> = targets.values().copied().collect();
+    let dense = place_dense(&capacity, &counts, &names.current(current))?;
+    Ok(names.placement(&dense, current))
 }
 
+/// [`place`] by position: node `i` has `capacity[i]` GPUs; job `j` wants
+/// `targets[j]` workers and has `current[j]` pods today. Give positions in
+/// name order to get exactly what [`place`] would.
+pub fn place_dense(
+    capacity: &[u32],
+    targets: &[u32],
+    current: &[DenseJob],
+) -> Result<DensePlacement, PlacementError> {
+    let layout = pack_dense(capacity, targets)?;
+    let planned = match_dense(capacity, &layout, current)?;
+    Ok(assign_dense(&planned, current))
+}
+
+#[cfg(test)]
+mod reference;
 #[cfg(test)]
 mod tests;

@@ -383,3 +383,71 @@ proptest! {
         prop_assert_eq!(again.workers, today);
     }
 }
+
+// ---- the dense implementation against the named one it replaced --------------
+
+/// Like [`scenario`] on a cluster of 8-GPU nodes big enough for the Hungarian
+/// to have real choices (ties, many scored bins), mostly full.
+fn big_scenario() -> impl Strategy<Value = (Nodes, BTreeMap<String, u32>, CurrentBinding)> {
+    (
+        8usize..40,
+        prop::collection::vec(1u32..=16, 1..60),
+        any::<u64>(),
+    )
+        .prop_map(|(n_nodes, wants, seed)| {
+            let nodes: Nodes = (0..n_nodes).map(|i| (node_name(i), 8)).collect();
+            let mut left = 8 * n_nodes as u32;
+            let mut targets = BTreeMap::new();
+            for (j, w) in wants.into_iter().enumerate() {
+                let w = w.min(left);
+                left -= w;
+                targets.insert(format!("job{j:02}"), w);
+            }
+            // Today's pods: a pseudo-random scatter, some on a lost node.
+            let mut s = seed;
+            let mut next = |m: usize| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (s >> 33) as usize % m
+            };
+            let current = targets
+                .iter()
+                .map(|(j, &w)| {
+                    let mut workers = BTreeMap::new();
+                    for i in 0..w + 1 {
+                        if next(4) != 0 {
+                            workers.insert(i, node_name(next(n_nodes + 1)));
+                        }
+                    }
+                    let launcher = (next(2) == 0).then(|| node_name(0));
+                    (j.clone(), CurrentJob { workers, launcher })
+                })
+                .collect();
+            (nodes, targets, current)
+        })
+}
+
+proptest! {
+    #[test]
+    fn dense_placement_equals_the_named_reference((nodes, targets, current) in scenario()) {
+        prop_assert_eq!(pack(&nodes, &targets), reference::pack(&nodes, &targets));
+        prop_assert_eq!(place(&nodes, &targets, &current), reference::place(&nodes, &targets, &current));
+    }
+
+    #[test]
+    fn dense_placement_equals_the_named_reference_on_big_clusters(
+        (nodes, targets, current) in big_scenario()
+    ) {
+        prop_assert_eq!(place(&nodes, &targets, &current), reference::place(&nodes, &targets, &current));
+    }
+
+    #[test]
+    fn dense_matching_equals_the_named_reference((nodes, current, layout) in settled()) {
+        let planned = match_layout(&nodes, &layout, &current);
+        prop_assert_eq!(&planned, &reference::match_layout(&nodes, &layout, &current));
+        if let Ok(planned) = planned {
+            prop_assert_eq!(assign_indices(&planned, &current), reference::assign_indices(&planned, &current));
+        }
+    }
+}
