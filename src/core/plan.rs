@@ -88,6 +88,14 @@ impl Plan {
         plan
     }
 
+    /// Add a change to its group; callers push in job-name order. A change
+    /// that changes nothing is dropped.
+    pub fn push(&mut self, change: Change) {
+        if let Some(action) = change.action() {
+            self.group_mut(action).push(change);
+        }
+    }
+
     fn group_mut(&mut self, action: Action) -> &mut Vec<Change> {
         match action {
             Action::Halt => &mut self.halts,

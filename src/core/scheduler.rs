@@ -380,6 +380,18 @@ impl Scheduler {
         Ok((bounds_changed && ready).then(|| self.limiter.trigger(now)))
     }
 
+    /// A new estimate of the job's remaining seconds; unlike [`Self::update_job`]
+    /// it copies nothing, for callers that refresh many jobs per reschedule
+    /// (the simulator). Never triggers: estimates feed the next reschedule.
+    pub fn set_remaining(&mut self, name: &str, seconds: f64) -> Result<(), SchedulerError> {
+        let job = self
+            .jobs
+            .get_mut(name)
+            .ok_or_else(|| SchedulerError::UnknownJob(name.to_owned()))?;
+        job.spec.remaining_seconds = seconds;
+        Ok(())
+    }
+
     /// The job was deleted. Its GPUs come back, so a running job triggers.
     pub fn remove_job(&mut self, now: f64, name: &str) -> Result<Option<Decision>, SchedulerError> {
         let job = self
@@ -510,12 +522,24 @@ impl Scheduler {
     /// workers; a ready job missing from it gets 0). Jobs that are not ready
     /// are left out on both sides, so finished jobs are never halted.
     pub fn plan(&self, allocation: &BTreeMap<String, u32>) -> Plan {
-        let old = self.allocation();
-        let new = old
-            .keys()
-            .map(|j| (j.clone(), allocation.get(j).copied().unwrap_or(0)))
-            .collect();
-        Plan::diff(&old, &new)
+        // The same as `Plan::diff(&self.allocation(), …)` without building
+        // either map: this runs on every reschedule over every queued job, and
+        // only changed jobs need their names copied.
+        let mut plan = Plan::default();
+        for job in self.jobs.values().filter(|j| j.phase.is_ready()) {
+            let change = Change {
+                job: String::new(),
+                from: job.workers(),
+                to: allocation.get(&job.spec.name).copied().unwrap_or(0),
+            };
+            if change.action().is_some() {
+                plan.push(Change {
+                    job: job.spec.name.clone(),
+                    ..change
+                });
+            }
+        }
+        plan
     }
 
     /// Run the policy's algorithm over the ready jobs and plan the changes.

@@ -232,9 +232,9 @@ struct Engine<'a> {
     finishes: BinaryHeap<Reverse<FinishAt>>,
     /// Jobs holding GPUs; a set so iteration order is fixed.
     running: BTreeSet<usize>,
-    /// Where workers are, from the last placement: by job index, worker
-    /// index → node position; empty for a job without pods.
-    binding: Vec<Vec<usize>>,
+    /// Where workers are, from the last placement, by job index; no workers
+    /// for a job without pods.
+    binding: Vec<DenseJob>,
     /// The targets of the last placement.
     placed: BTreeMap<String, u32>,
     in_use: u32,
@@ -327,7 +327,7 @@ impl<'a> Engine<'a> {
             next_arrival: 0,
             finishes: BinaryHeap::new(),
             running: BTreeSet::new(),
-            binding: vec![Vec::new(); n_jobs],
+            binding: vec![DenseJob::default(); n_jobs],
             placed: BTreeMap::new(),
             in_use: 0,
             usage: vec![UsagePoint { time: 0.0, gpus: 0 }],
@@ -445,7 +445,7 @@ impl<'a> Engine<'a> {
         // A finished job never takes part in scheduling again; dropping it keeps
         // every later reschedule proportional to the jobs still in the system.
         self.sched.remove_job(now, &name)?;
-        self.binding[i].clear();
+        self.binding[i].workers.clear();
         self.running.remove(&i);
         let job = &mut self.jobs[i];
         job.progress.advance(now);
@@ -481,7 +481,7 @@ impl<'a> Engine<'a> {
             if remaining != job.told_remaining {
                 job.told_remaining = remaining;
                 job.spec.remaining_seconds = remaining;
-                self.sched.update_job(now, job.spec.clone())?;
+                self.sched.set_remaining(&job.spec.name, remaining)?;
             }
         }
 
@@ -501,7 +501,7 @@ impl<'a> Engine<'a> {
                     job.cross_node = false;
                     self.running.remove(&i);
                     // Its pods are gone; a later start places it afresh.
-                    self.binding[i].clear();
+                    self.binding[i].workers.clear();
                 }
                 Action::Start => {
                     job.starts += 1;
@@ -533,17 +533,7 @@ impl<'a> Engine<'a> {
                 .map(|name| self.index(name))
                 .collect::<Result<_, _>>()?;
             let counts: Vec<u32> = targets.values().copied().collect();
-            let current: Vec<DenseJob> = order
-                .iter()
-                .map(|&i| DenseJob {
-                    workers: self.binding[i]
-                        .iter()
-                        .enumerate()
-                        .map(|(index, &node)| (index as u32, Some(node)))
-                        .collect(),
-                    launcher: false,
-                })
-                .collect();
+            let current: Vec<&DenseJob> = order.iter().map(|&i| &self.binding[i]).collect();
             let p = place_dense(&self.capacity, &counts, &current)?;
             for m in &p.migrations {
                 let i = order[m.job];
@@ -568,7 +558,14 @@ impl<'a> Engine<'a> {
                 self.peak_node_gpus = self.peak_node_gpus.max(most);
             }
             for (&i, workers) in order.iter().zip(p.workers) {
-                self.binding[i] = workers;
+                let binding = &mut self.binding[i].workers;
+                binding.clear();
+                binding.extend(
+                    workers
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, node)| (index as u32, Some(node))),
+                );
             }
             self.placed = targets;
         }

@@ -1,5 +1,7 @@
 //! Step 3: give worker indices so that pods already on their planned node keep it.
 
+use std::borrow::Borrow;
+
 use super::matching::DensePlan;
 use super::names::Names;
 use super::{CurrentBinding, DenseJob, DenseMigration, DensePlacement, JobNodes, Placement};
@@ -20,7 +22,7 @@ pub fn assign_indices(planned: &JobNodes, current: &CurrentBinding) -> Placement
 }
 
 /// [`assign_indices`] by position: `planned[j]` and `current[j]` are job `j`.
-pub fn assign_dense(planned: &DensePlan, current: &[DenseJob]) -> DensePlacement {
+pub fn assign_dense(planned: &DensePlan, current: &[impl Borrow<DenseJob>]) -> DensePlacement {
     let mut out = DensePlacement {
         workers: vec![Vec::new(); planned.len()],
         ..DensePlacement::default()
@@ -33,7 +35,7 @@ pub fn assign_dense(planned: &DensePlan, current: &[DenseJob]) -> DensePlacement
         // (node, room left), ordered by node.
         let mut room: Vec<(usize, u32)> =
             per_node.iter().copied().filter(|&(_, w)| w > 0).collect();
-        let cur = current.get(job);
+        let cur: Option<&DenseJob> = current.get(job).map(Borrow::borrow);
         let survivors: &[(u32, Option<usize>)] = cur.map_or(&[], |c| {
             let end = c.workers.partition_point(|&(index, _)| index < target);
             &c.workers[..end]

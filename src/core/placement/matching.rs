@@ -1,8 +1,8 @@
 //! Step 2: map planned bins onto real nodes so that as few workers as possible move.
 
-use pathfinding::kuhn_munkres::kuhn_munkres;
-use pathfinding::matrix::Matrix;
+use std::borrow::Borrow;
 
+use super::assignment::{Row, assign};
 use super::names::Names;
 use super::{CurrentBinding, DenseJob, DenseLayout, JobNodes, Layout, Nodes, PlacementError};
 
@@ -39,7 +39,7 @@ pub fn match_layout(
 pub fn match_dense(
     capacity: &[u32],
     layout: &DenseLayout,
-    current: &[DenseJob],
+    current: &[impl Borrow<DenseJob>],
 ) -> Result<DensePlan, PlacementError> {
     let n_nodes = capacity.len();
     let caps: Vec<u64> = capacity.iter().map(|&g| u64::from(g)).collect();
@@ -73,8 +73,8 @@ pub fn match_dense(
     // indexed by node, reset after each job.
     let mut staying: Vec<Vec<(usize, u64)>> = vec![Vec::new(); n_jobs];
     let mut count = vec![0u64; n_nodes];
-    let mut total_staying: u64 = 0;
     for (job, cur) in current.iter().enumerate() {
+        let cur: &DenseJob = cur.borrow();
         let mut touched = Vec::new();
         for &(index, node) in &cur.workers {
             if u64::from(index) >= targets[job] {
@@ -90,52 +90,51 @@ pub fn match_dense(
         touched.sort_unstable();
         for n in touched {
             staying[job].push((n, count[n]));
-            total_staying += count[n];
             count[n] = 0;
         }
     }
 
     // Scores are sparse: a bin scores only on nodes that hold one of its jobs.
-    let mut scores = vec![0u64; layout.bins.len() * n_nodes];
-    let mut scored = vec![false; layout.bins.len()];
+    // `score` is scratch indexed by node, reset after each bin.
+    let mut score = vec![0u64; n_nodes];
+    let mut scored: Vec<Vec<(usize, u64)>> = vec![Vec::new(); layout.bins.len()];
     for &bin in &rows {
+        let mut touched = Vec::new();
         for &(job, planned) in &layout.bins[bin] {
             for &(node, cur) in &staying[job] {
-                scores[bin * n_nodes + node] += u64::from(planned).min(cur);
-                scored[bin] = true;
+                if score[node] == 0 {
+                    touched.push(node);
+                }
+                score[node] += u64::from(planned).min(cur);
             }
         }
+        touched.sort_unstable();
+        scored[bin] = touched
+            .into_iter()
+            .map(|n| (n, std::mem::take(&mut score[n])))
+            .collect();
     }
 
     // A bin that scores nowhere and fits on every node can take whatever node
     // is left over: it changes neither the score nor feasibility. Leaving such
-    // bins out of the Hungarian keeps it small (they are new jobs, typically)
-    // and avoids its worst case, long chains of zero-slack ties.
+    // bins out of the assignment keeps it small (they are new jobs, typically).
     let min_cap = caps.iter().copied().min().unwrap_or(0);
     let (solve, fill): (Vec<usize>, Vec<usize>) = rows
         .iter()
-        .partition(|&&bin| loads[bin] > min_cap || scored[bin]);
+        .partition(|&&bin| loads[bin] > min_cap || !scored[bin].is_empty());
 
-    // Any pair that overfills a node costs more than every kept worker is
-    // worth, so the optimum is infeasible only when nothing feasible exists.
-    let forbidden = -(i64::try_from(total_staying).unwrap_or(i64::MAX / 2) + 1);
     let mut assigned: Vec<Option<usize>> = vec![None; layout.bins.len()];
     let mut taken = vec![false; n_nodes];
     if !solve.is_empty() {
-        let weights = Matrix::from_fn(solve.len(), n_nodes, |(r, n)| {
-            let bin = solve[r];
-            if loads[bin] > caps[n] {
-                forbidden
-            } else {
-                i64::try_from(scores[bin * n_nodes + n]).unwrap_or(0)
-            }
-        });
-        let (_, columns) = kuhn_munkres(&weights);
-        for (r, &n) in columns.iter().enumerate() {
-            let bin = solve[r];
-            if loads[bin] > caps[n] {
-                return Err(PlacementError::Unplaceable);
-            }
+        let problem: Vec<Row> = solve
+            .iter()
+            .map(|&bin| Row {
+                load: loads[bin],
+                scores: std::mem::take(&mut scored[bin]),
+            })
+            .collect();
+        let nodes = assign(&caps, &problem).ok_or(PlacementError::Unplaceable)?;
+        for (&bin, n) in solve.iter().zip(nodes) {
             assigned[bin] = Some(n);
             taken[n] = true;
         }

@@ -21,11 +21,13 @@
 //! call it. The simulator calls [`place_dense`] directly, since it places
 //! hundreds of thousands of times and the string maps dominated its run time.
 
+mod assignment;
 mod bin_packing;
 mod indices;
 mod matching;
 mod names;
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 pub use bin_packing::{DenseLayout, Layout, pack, pack_dense};
@@ -156,7 +158,7 @@ pub fn place(
 pub fn place_dense(
     capacity: &[u32],
     targets: &[u32],
-    current: &[DenseJob],
+    current: &[impl Borrow<DenseJob>],
 ) -> Result<DensePlacement, PlacementError> {
     let layout = pack_dense(capacity, targets)?;
     let planned = match_dense(capacity, &layout, current)?;

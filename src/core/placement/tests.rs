@@ -385,6 +385,32 @@ proptest! {
 }
 
 // ---- the dense implementation against the named one it replaced --------------
+//
+// Equal optimal scores, not equal layouts: on uniform nodes the matching is
+// solved per component of the score graph, whose Hungarians break ties in
+// another order than the one over all nodes.
+
+/// Both succeed or fail alike, keep the same number of workers in place, and
+/// give every job its target.
+fn same_quality(
+    got: &Result<Placement, PlacementError>,
+    want: &Result<Placement, PlacementError>,
+) -> Result<(), TestCaseError> {
+    match (got, want) {
+        (Ok(got), Ok(want)) => {
+            prop_assert_eq!(got.migrations.len(), want.migrations.len());
+            let sizes = |p: &Placement| -> Vec<(String, usize)> {
+                p.workers
+                    .iter()
+                    .map(|(j, w)| (j.clone(), w.len()))
+                    .collect()
+            };
+            prop_assert_eq!(sizes(got), sizes(want));
+        }
+        (got, want) => prop_assert_eq!(got, want),
+    }
+    Ok(())
+}
 
 /// Like [`scenario`] on a cluster of 8-GPU nodes big enough for the Hungarian
 /// to have real choices (ties, many scored bins), mostly full.
@@ -430,20 +456,21 @@ fn big_scenario() -> impl Strategy<Value = (Nodes, BTreeMap<String, u32>, Curren
 
 proptest! {
     #[test]
-    fn dense_placement_equals_the_named_reference((nodes, targets, current) in scenario()) {
+    fn dense_placement_is_as_good_as_the_named_reference((nodes, targets, current) in scenario()) {
         prop_assert_eq!(pack(&nodes, &targets), reference::pack(&nodes, &targets));
-        prop_assert_eq!(place(&nodes, &targets, &current), reference::place(&nodes, &targets, &current));
+        same_quality(&place(&nodes, &targets, &current), &reference::place(&nodes, &targets, &current))?;
     }
 
     #[test]
-    fn dense_placement_equals_the_named_reference_on_big_clusters(
+    fn dense_placement_is_as_good_as_the_named_reference_on_big_clusters(
         (nodes, targets, current) in big_scenario()
     ) {
-        prop_assert_eq!(place(&nodes, &targets, &current), reference::place(&nodes, &targets, &current));
+        same_quality(&place(&nodes, &targets, &current), &reference::place(&nodes, &targets, &current))?;
     }
 
     #[test]
     fn dense_matching_equals_the_named_reference((nodes, current, layout) in settled()) {
+        // Today's layout keeps everyone: the optimum is unique here.
         let planned = match_layout(&nodes, &layout, &current);
         prop_assert_eq!(&planned, &reference::match_layout(&nodes, &layout, &current));
         if let Ok(planned) = planned {
