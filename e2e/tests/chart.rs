@@ -47,10 +47,11 @@ fn chart_dir() -> PathBuf {
     repo_dir().join("charts/voda-scheduler")
 }
 
-/// Run helm; fails with its stderr unless it exits 0.
+/// Run helm on the e2e cluster; fails with its stderr unless it exits 0.
 fn helm(args: &[&str]) -> Result<String> {
     let out = Command::new(helm_binary()?)
         .args(args)
+        .env("KUBECONFIG", kubeconfig_path())
         .current_dir(repo_dir())
         .output()
         .context("running helm")?;
@@ -536,7 +537,217 @@ async fn chart_with_custom_values_is_accepted_by_a_server_dry_run() -> Result<()
         .collect();
     let out = kubectl_apply(&applicable, false)?;
     ensure!(out.contains("serverside-applied (server dry run)"), "{out}");
-    Ok(())
+
+    // The scoped RBAC for real: what the ServiceAccounts may do where.
+    let rbac: Vec<&Value> = docs.iter().filter(|d| is_rbac(d)).collect();
+    let checked = async {
+        kubectl_apply(&rbac, true)?;
+        let (rel, watch, compat) = (&release_ns.name, &watch_ns.name, &compat_ns.name);
+        let sched = "ml-voda-scheduler-nvidia-h100";
+        let manager = "ml-voda-scheduler-manager";
+        let in_ns = |ns: &str| format!("--namespace={ns}");
+        for (sa, args, want) in [
+            (
+                sched,
+                vec!["patch".to_owned(), "pods".to_owned(), in_ns(watch)],
+                true,
+            ),
+            (
+                sched,
+                vec!["patch".to_owned(), "pods".to_owned(), in_ns(rel)],
+                false,
+            ),
+            (
+                sched,
+                vec![
+                    "create".to_owned(),
+                    "mpijobs.kubeflow.org".to_owned(),
+                    in_ns(watch),
+                ],
+                true,
+            ),
+            (
+                sched,
+                vec![
+                    "create".to_owned(),
+                    "mpijobs.kubeflow.org".to_owned(),
+                    in_ns(compat),
+                ],
+                false,
+            ),
+            (
+                sched,
+                vec![
+                    "watch".to_owned(),
+                    "trainingjobs.vodascheduler.io".to_owned(),
+                    in_ns(compat),
+                ],
+                true,
+            ),
+            (
+                sched,
+                vec![
+                    "watch".to_owned(),
+                    "trainingjobs.vodascheduler.io".to_owned(),
+                    "--all-namespaces".to_owned(),
+                ],
+                false,
+            ),
+            (sched, vec!["watch".to_owned(), "nodes".to_owned()], true),
+            (
+                sched,
+                vec![
+                    "patch".to_owned(),
+                    "schedulerpolicies.vodascheduler.io/nvidia-h100".to_owned(),
+                ],
+                true,
+            ),
+            (
+                sched,
+                vec![
+                    "patch".to_owned(),
+                    "schedulerpolicies.vodascheduler.io/nvidia-tesla-a100".to_owned(),
+                ],
+                false,
+            ),
+            (
+                manager,
+                vec![
+                    "delete".to_owned(),
+                    "trainingjobs.vodascheduler.io".to_owned(),
+                    in_ns(compat),
+                ],
+                true,
+            ),
+            (
+                manager,
+                vec![
+                    "delete".to_owned(),
+                    "trainingjobs.vodascheduler.io".to_owned(),
+                    in_ns(rel),
+                ],
+                false,
+            ),
+            (
+                manager,
+                vec![
+                    "patch".to_owned(),
+                    "leases/voda-scheduler-manager".to_owned(),
+                    in_ns(rel),
+                ],
+                true,
+            ),
+        ] {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let got = can_i(rel, sa, &args)?;
+            ensure!(got == want, "{sa} can-i {args:?}: {got}, want {want}");
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    delete_cluster_scoped(&client, "ml").await;
+    checked
+}
+
+fn is_rbac(doc: &Value) -> bool {
+    [
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
+    ]
+    .contains(&kind(doc))
+}
+
+/// The release's ClusterRoles and ClusterRoleBindings (they outlive its namespaces).
+async fn delete_cluster_scoped(client: &kube::Client, release: &str) {
+    let lp = ListParams::default().labels(&format!("app.kubernetes.io/instance={release}"));
+    let _ = Api::<ClusterRoleBinding>::all(client.clone())
+        .delete_collection(&DeleteParams::default(), &lp)
+        .await;
+    let _ = Api::<ClusterRole>::all(client.clone())
+        .delete_collection(&DeleteParams::default(), &lp)
+        .await;
+}
+
+/// The operator's command itself: `helm install` stores a release (the TrainingJob
+/// CRD in it is about 440 KB) over CRDs that already exist, its Deployments become
+/// available (kwok plays their pods: there is no container runtime to run the
+/// image), and `helm uninstall` removes everything including the cluster-scoped RBAC.
+#[tokio::test]
+#[ignore = "needs the local control plane: run `make e2e`"]
+async fn helm_install_and_uninstall_a_release() -> Result<()> {
+    let client = crate::client().await?;
+    let ns = TestNamespace::new(&client, "chart-install").await?;
+    // A GPU type of its own: the chart's SchedulerPolicies are cluster-wide.
+    let gpu = format!("{}-gpu", ns.name);
+    let values = temp_file(
+        "install-values.yaml",
+        &format!("gpuTypes: [{{name: {gpu}, policy: {{algorithm: FIFO}}}}]"),
+    )?;
+    let values_s = values.to_string_lossy().into_owned();
+    let chart = chart_dir().to_string_lossy().into_owned();
+    let release = "voda-scheduler";
+    let installed = helm(&[
+        "install",
+        release,
+        &chart,
+        "--namespace",
+        &ns.name,
+        "--values",
+        &values_s,
+        "--wait",
+        "--timeout",
+        "120s",
+    ]);
+    let _ = std::fs::remove_file(&values);
+    let checked = async {
+        installed?;
+        let status = helm(&["status", release, "--namespace", &ns.name])?;
+        ensure!(status.contains("STATUS: deployed"), "{status}");
+        let out = kubectl(&["get", "deployments", "--namespace", &ns.name, "-o", "name"])?;
+        let names: BTreeSet<&str> = out.stdout.lines().collect();
+        let want_scheduler = format!("deployment.apps/voda-scheduler-{gpu}");
+        let want = BTreeSet::from([
+            "deployment.apps/voda-scheduler-manager",
+            want_scheduler.as_str(),
+        ]);
+        ensure!(names == want, "Deployments {names:?}");
+        let sp = kubectl(&[
+            "get",
+            "schedulerpolicy",
+            &gpu,
+            "-o",
+            "jsonpath={.spec.algorithm}",
+        ])?;
+        ensure!(sp.ok && sp.stdout == "FIFO", "{} {}", sp.stdout, sp.stderr);
+        helm(&["uninstall", release, "--namespace", &ns.name, "--wait"])?;
+        let left = Api::<ClusterRole>::all(client.clone())
+            .list(&ListParams::default().labels(&format!("app.kubernetes.io/instance={release}")))
+            .await?;
+        ensure!(left.items.is_empty(), "ClusterRoles left after uninstall");
+        let sp = kubectl(&[
+            "get",
+            "schedulerpolicy",
+            &gpu,
+            "--ignore-not-found",
+            "-o",
+            "name",
+        ])?;
+        ensure!(
+            sp.ok && sp.stdout.trim().is_empty(),
+            "policy left: {}",
+            sp.stdout
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    if checked.is_err() {
+        let _ = helm(&["uninstall", release, "--namespace", &ns.name]);
+        delete_cluster_scoped(&client, release).await;
+    }
+    checked
 }
 
 // ---- the chart's RBAC on a live story --------------------------------------------
@@ -647,15 +858,10 @@ async fn chart_rbac_runs_manager_and_scheduler_without_forbidden() -> Result<()>
     let docs = yaml_docs(&render(&release, &rel, &values, false)?)?;
     // ServiceAccounts, RBAC and the policy; the processes run on this host (the
     // local cluster has no container runtime) instead of the Deployments.
-    let wanted = [
-        "ServiceAccount",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "Role",
-        "RoleBinding",
-        "SchedulerPolicy",
-    ];
-    let applied: Vec<&Value> = docs.iter().filter(|d| wanted.contains(&kind(d))).collect();
+    let applied: Vec<&Value> = docs
+        .iter()
+        .filter(|d| is_rbac(d) || kind(d) == "SchedulerPolicy")
+        .collect();
     ensure!(
         applied.len() >= 13,
         "too few RBAC objects: {}",
@@ -667,13 +873,7 @@ async fn chart_rbac_runs_manager_and_scheduler_without_forbidden() -> Result<()>
     }
     .await;
     // Cluster-scoped objects outlive the namespaces; remove them either way.
-    let lp = ListParams::default().labels(&format!("app.kubernetes.io/instance={release}"));
-    let _ = Api::<ClusterRoleBinding>::all(s.client.clone())
-        .delete_collection(&DeleteParams::default(), &lp)
-        .await;
-    let _ = Api::<ClusterRole>::all(s.client.clone())
-        .delete_collection(&DeleteParams::default(), &lp)
-        .await;
+    delete_cluster_scoped(&s.client, &release).await;
     result?;
     s.cleanup().await
 }
