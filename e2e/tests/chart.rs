@@ -434,6 +434,17 @@ async fn helm_lint_passes_and_refuses_a_bad_gpu_type() -> Result<()> {
         bad.err().context("a 50-character GPU type was accepted")?
     );
     ensure!(msg.contains("longer than 49"), "{msg}");
+    let bad = render(
+        "bad",
+        "voda-scheduler",
+        "gpuTypes: [{name: manager}]",
+        false,
+    );
+    let msg = format!(
+        "{:#}",
+        bad.err().context("GPU type `manager` was accepted")?
+    );
+    ensure!(msg.contains("would share"), "{msg}");
     Ok(())
 }
 

@@ -66,6 +66,9 @@ voda-scheduler-{{ . }}
 {{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" .name) -}}
 {{- fail (printf "gpuTypes: %q is not a DNS label (lower-case letters, digits and '-')" .name) -}}
 {{- end -}}
+{{- if has .name (list "manager" "scheduler") -}}
+{{- fail (printf "gpuTypes: %q would share its ServiceAccount and RBAC names with the chart's %s" .name .name) -}}
+{{- end -}}
 {{- if gt (len .name) 49 -}}
 {{- fail (printf "gpuTypes: %q is longer than 49 characters; its Service scheduler-%s-svc would exceed 63" .name .name) -}}
 {{- end -}}
