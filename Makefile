@@ -20,8 +20,12 @@ unit: ## unit, property and CRD-staleness tests (no cluster needed)
 	$(CARGO) test --all-targets
 
 .PHONY: crds
-crds: ## regenerate crds/ from the Rust types
+# The chart ships a copy of every file of crds/ (tests/crds_up_to_date.rs checks it).
+CHART_CRDS := charts/voda-scheduler/crds
+crds: ## regenerate crds/ from the Rust types and copy them into the Helm chart
 	$(CARGO) run --quiet -- crd --out-dir crds
+	rm -f $(CHART_CRDS)/*
+	cp crds/* $(CHART_CRDS)/
 
 .PHONY: demo
 demo: ## local cluster + CRDs + manager + a scheduler per GPU type + example jobs; leaves it running

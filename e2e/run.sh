@@ -24,5 +24,5 @@ finish() {
 trap finish EXIT
 
 cd "$REPO_DIR"
-VODA_E2E_KUBECONFIG="$KUBECONFIG_ADMIN" VODA_E2E_KUBECTL="$STATE/bin/kubectl" \
+VODA_E2E_KUBECONFIG="$KUBECONFIG_ADMIN" VODA_E2E_KUBECTL="$STATE/bin/kubectl" VODA_E2E_HELM="$STATE/bin/helm" \
   "${CARGO:-cargo}" test --test e2e -- --ignored --test-threads=1 "$@"

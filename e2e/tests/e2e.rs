@@ -1046,4 +1046,5 @@ async fn launcher_finishes_as_succeeded_after_the_annotated_delay() -> Result<()
     Ok(())
 }
 
+mod chart;
 mod compat;

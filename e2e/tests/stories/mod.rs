@@ -214,6 +214,17 @@ impl Story {
 
     /// Start `voda-scheduler <args>` with the e2e kubeconfig; its log goes to a file.
     pub fn spawn(&self, role: &str, extra: &[&str]) -> Result<Proc> {
+        self.spawn_with(role, extra, &crate::kubeconfig_path(), "info,kube=warn")
+    }
+
+    /// As [`Story::spawn`], authenticated by `kubeconfig` and logging at `rust_log`.
+    pub fn spawn_with(
+        &self,
+        role: &str,
+        extra: &[&str],
+        kubeconfig: &std::path::Path,
+        rust_log: &str,
+    ) -> Result<Proc> {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("voda-e2e-{}-{role}-{port}.log", self.name));
         let file = std::fs::File::create(&log)?;
@@ -228,8 +239,8 @@ impl Story {
         cmd.args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--lease-namespace", &self.lease_ns])
             .args(extra)
-            .env("KUBECONFIG", crate::kubeconfig_path())
-            .env("RUST_LOG", "info,kube=warn")
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::null())
             .stderr(file);
         let child = cmd.spawn().context("starting voda-scheduler")?;
