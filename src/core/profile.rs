@@ -194,7 +194,7 @@ pub fn tables(points: &[Measurement], max_workers: u32) -> Option<Tables> {
         .map(|k| throughput(&known, f64::from(k)))
         .collect();
     let one = rate[1];
-    if !(one > 0.0) {
+    if one.is_nan() || one <= 0.0 {
         return None;
     }
     let epoch_seconds = rate
