@@ -3,10 +3,20 @@
 //! It stamps new TrainingJobs as Submitted and says, with a condition and an Event,
 //! whether a SchedulerPolicy exists for their gpuType. When a policy appears the
 //! watch on policies re-reconciles the jobs of that type, so nothing polls.
+//!
+//! It also keeps each unfinished job's progress credential (`credentials`), starts a
+//! new job from its category's profile and teaches the category what a finished job
+//! measured (`learning`). Secrets and CategoryProfiles are watched too: a deleted
+//! credential is recreated, and a category that learns something reaches the jobs of
+//! that category still without a profile.
+
+mod credentials;
+mod learning;
 
 use std::sync::Arc;
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
@@ -17,25 +27,35 @@ use kube::{Api, Client, Resource, ResourceExt};
 use serde_json::json;
 
 use super::condition::{condition, differs};
-use crate::crd::{SchedulerPolicy, TrainingJob, conditions};
+use crate::crd::{CategoryProfile, SchedulerPolicy, TrainingJob, conditions};
+use crate::workload::credential::CREDENTIAL_LABEL;
 
 pub const FIELD_MANAGER: &str = "voda-scheduler-manager";
 
 struct Ctx {
     client: Client,
     policies: Store<SchedulerPolicy>,
+    /// Progress credentials (only Secrets with the credential label).
+    secrets: Store<Secret>,
+    categories: Store<CategoryProfile>,
     recorder: Recorder,
+    /// The manager's base URL as training pods reach it (`--progress-url`).
+    progress_base_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("kubernetes API: {0}")]
     Kube(#[from] kube::Error),
+    #[error("no random bytes for a progress token: {0}")]
+    Random(String),
 }
 
 /// Run the manager's TrainingJob controller until `shutdown` resolves.
+/// `progress_base_url` is the manager's URL as training pods reach it.
 pub async fn run(
     client: Client,
+    progress_base_url: String,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let jobs = Api::<TrainingJob>::all(client.clone());
@@ -44,12 +64,34 @@ pub async fn run(
     let policy_stream =
         kube::runtime::reflector(policy_writer, watcher(policies, watcher::Config::default()))
             .applied_objects();
+    // Only our Secrets: a label-filtered watch, never every Secret of the cluster.
+    let (secret_store, secret_writer) = kube::runtime::reflector::store();
+    let secret_stream = kube::runtime::reflector(
+        secret_writer,
+        watcher(
+            Api::<Secret>::all(client.clone()),
+            watcher::Config::default().labels(&format!("{CREDENTIAL_LABEL}=true")),
+        ),
+    )
+    .touched_objects();
+    let (category_store, category_writer) = kube::runtime::reflector::store();
+    let category_stream = kube::runtime::reflector(
+        category_writer,
+        watcher(
+            Api::<CategoryProfile>::all(client.clone()),
+            watcher::Config::default(),
+        ),
+    )
+    .applied_objects();
 
     let controller = Controller::new(jobs, watcher::Config::default());
     let job_store = controller.store();
+    let category_jobs = job_store.clone();
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         policies: policy_store,
+        secrets: secret_store,
+        categories: category_store,
         recorder: Recorder::new(
             client,
             Reporter {
@@ -57,8 +99,26 @@ pub async fn run(
                 instance: std::env::var("POD_NAME").ok(),
             },
         ),
+        progress_base_url,
     });
     controller
+        // A credential changed or went: back to its job (owner reference).
+        .owns_stream(secret_stream)
+        // A category that learned something: to its jobs still without a profile.
+        .watches_stream(category_stream, move |cat: CategoryProfile| {
+            let ns = cat.namespace();
+            category_jobs
+                .state()
+                .into_iter()
+                .filter(|j| {
+                    j.namespace() == ns
+                        && j.spec.gpu_type == cat.spec.gpu_type
+                        && j.category() == cat.spec.category
+                        && j.status.as_ref().is_none_or(|s| s.profile.is_none())
+                })
+                .map(|j| ObjectRef::from_obj(&*j))
+                .collect::<Vec<_>>()
+        })
         // A policy that appears (or goes) changes the PolicyFound condition of every
         // job of its GPU type.
         .watches_stream(policy_stream, move |policy: SchedulerPolicy| {
@@ -82,14 +142,23 @@ pub async fn run(
 
 async fn reconcile(job: Arc<TrainingJob>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let status = job.status.clone().unwrap_or_default();
-    if status.phase.is_finished() {
-        return Ok(Action::await_change());
-    }
-    // Judge "no policy" only on a complete list of policies, never on a cache
-    // that is still filling at start-up.
-    if ctx.policies.wait_until_ready().await.is_err() {
+    // Judge "no policy", "no credential" or "no category profile" only on complete
+    // lists, never on caches still filling at start-up.
+    let ready = ctx.policies.wait_until_ready().await.is_ok()
+        && ctx.secrets.wait_until_ready().await.is_ok()
+        && ctx.categories.wait_until_ready().await.is_ok();
+    if !ready {
         return Ok(Action::requeue(std::time::Duration::from_secs(1)));
     }
+    if job.metadata.deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
+    if status.phase.is_finished() {
+        learning::learn_from_finished(&ctx, &job).await?;
+        return Ok(Action::await_change());
+    }
+    credentials::ensure(&ctx, &job).await?;
+    learning::start_from_category(&ctx, &job).await?;
     let gpu_type = &job.spec.gpu_type;
     let found = ctx.policies.get(&ObjectRef::new(gpu_type)).is_some();
     let want = if found {
