@@ -183,26 +183,33 @@ impl Tables {
 /// The tables up to `max_workers`, from measurements (see the module doc for the
 /// interpolation); `None` when there is nothing usable to go on.
 pub fn tables(points: &[Measurement], max_workers: u32) -> Option<Tables> {
+    let measured = combine(&[], points);
     let mut known: Vec<(f64, f64)> = vec![(0.0, 0.0)];
-    for m in combine(&[], points) {
-        known.push((f64::from(m.workers), 1.0 / m.epoch_seconds));
-    }
+    known.extend(
+        measured
+            .iter()
+            .map(|m| (f64::from(m.workers), 1.0 / m.epoch_seconds)),
+    );
     if known.len() < 2 || max_workers == 0 {
         return None;
     }
-    let rate: Vec<f64> = (0..=max_workers)
-        .map(|k| throughput(&known, f64::from(k)))
+    // Measured counts keep their measured seconds exactly (1 / (1 / x) need not be
+    // x); the others come from the interpolated throughput.
+    let epoch_seconds: Vec<f64> = (0..=max_workers)
+        .map(|k| match measured.iter().find(|m| m.workers == k) {
+            _ if k == 0 => 0.0,
+            Some(m) => m.epoch_seconds,
+            None => 1.0 / throughput(&known, f64::from(k)),
+        })
         .collect();
-    let one = rate[1];
-    if one.is_nan() || one <= 0.0 {
+    let one = epoch_seconds[1];
+    if !one.is_finite() || one <= 0.0 {
         return None;
     }
-    let epoch_seconds = rate
+    let speedup: Vec<f64> = epoch_seconds
         .iter()
-        .enumerate()
-        .map(|(k, r)| if k == 0 { 0.0 } else { 1.0 / r })
+        .map(|&t| if t > 0.0 { one / t } else { 0.0 })
         .collect();
-    let speedup: Vec<f64> = rate.iter().map(|r| r / one).collect();
     let efficiency = speedup
         .iter()
         .enumerate()

@@ -46,6 +46,7 @@ pub async fn learn_from_finished(ctx: &Ctx, job: &TrainingJob) -> Result<(), Err
     if p.learned_into_category || p.measured.is_empty() {
         return Ok(());
     }
+
     let (Some(ns), Some(uid)) = (job.namespace(), job.uid()) else {
         return Ok(());
     };

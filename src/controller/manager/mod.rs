@@ -65,24 +65,21 @@ pub async fn run(
         kube::runtime::reflector(policy_writer, watcher(policies, watcher::Config::default()))
             .applied_objects();
     // Only our Secrets: a label-filtered watch, never every Secret of the cluster.
-    let (secret_store, secret_writer) = kube::runtime::reflector::store();
-    let secret_stream = kube::runtime::reflector(
-        secret_writer,
-        watcher(
-            Api::<Secret>::all(client.clone()),
-            watcher::Config::default().labels(&format!("{CREDENTIAL_LABEL}=true")),
-        ),
-    )
-    .touched_objects();
-    let (category_store, category_writer) = kube::runtime::reflector::store();
-    let category_stream = kube::runtime::reflector(
-        category_writer,
-        watcher(
-            Api::<CategoryProfile>::all(client.clone()),
-            watcher::Config::default(),
-        ),
-    )
-    .applied_objects();
+    let (secret_store, secret_stream, _secret_task) = driven(watcher(
+        Api::<Secret>::all(client.clone()),
+        watcher::Config::default().labels(&format!("{CREDENTIAL_LABEL}=true")),
+    ));
+    let (category_store, category_stream, _category_task) = driven(watcher(
+        Api::<CategoryProfile>::all(client.clone()),
+        watcher::Config::default(),
+    ));
+    // Both caches are complete before the first reconcile reads them (see `driven`).
+    if secret_store.wait_until_ready().await.is_err()
+        || category_store.wait_until_ready().await.is_err()
+    {
+        tracing::error!("the Secret or CategoryProfile watch ended before its first list");
+        return;
+    }
 
     let controller = Controller::new(jobs, watcher::Config::default());
     let job_store = controller.store();
@@ -142,12 +139,12 @@ pub async fn run(
 
 async fn reconcile(job: Arc<TrainingJob>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let status = job.status.clone().unwrap_or_default();
+    tracing::debug!(job = %job.name_any(), phase = ?status.phase, "reconciling");
     // Judge "no policy", "no credential" or "no category profile" only on complete
     // lists, never on caches still filling at start-up.
-    let ready = ctx.policies.wait_until_ready().await.is_ok()
-        && ctx.secrets.wait_until_ready().await.is_ok()
-        && ctx.categories.wait_until_ready().await.is_ok();
-    if !ready {
+    // (The Secret and CategoryProfile caches were complete before the controller
+    // started.)
+    if ctx.policies.wait_until_ready().await.is_err() {
         return Ok(Action::requeue(std::time::Duration::from_secs(1)));
     }
     if job.metadata.deletion_timestamp.is_some() {
@@ -225,6 +222,54 @@ async fn reconcile(job: Arc<TrainingJob>, ctx: Arc<Ctx>) -> Result<Action, Error
         }
     }
     Ok(Action::await_change())
+}
+
+/// A cache of `K` kept by a task of its own, and a stream of the objects it sees
+/// (changed or deleted) to trigger reconciles with.
+///
+/// Why not hand the reflector to the controller as a trigger stream, as for policies:
+/// the controller polls trigger streams only along with its queue, and reconciles that
+/// waited for such a cache to fill were seen never to wake up (several waiters on one
+/// `Store::wait_until_ready`). A task of its own fills the cache independently, so
+/// `run` can wait for it once, before any reconcile. The task ends when the
+/// returned guard is dropped, i.e. when `run` ends or is dropped on losing leadership.
+fn driven<K>(
+    watch: impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
+) -> (
+    Store<K>,
+    impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+    AbortOnDrop,
+)
+where
+    K: kube::Resource<DynamicType = ()> + Clone + std::fmt::Debug + Send + Sync + 'static,
+    K: serde::de::DeserializeOwned,
+{
+    let (store, writer) = kube::runtime::reflector::store();
+    let (tx, rx) = futures::channel::mpsc::unbounded();
+    let objects = kube::runtime::reflector(writer, watch.default_backoff()).touched_objects();
+    let task = tokio::spawn(async move {
+        let mut objects = std::pin::pin!(objects);
+        while let Some(item) = objects.next().await {
+            match item {
+                Ok(obj) => {
+                    if tx.unbounded_send(Ok(obj)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => tracing::warn!("manager watch: {e}; retrying"),
+            }
+        }
+    });
+    (store, rx, AbortOnDrop(task))
+}
+
+/// Aborts its task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn error_policy(_job: Arc<TrainingJob>, err: &Error, _ctx: Arc<Ctx>) -> Action {

@@ -147,6 +147,9 @@ fn remaining_time_is_remaining_epochs_times_one_worker_epoch_time() {
     assert_eq!(remaining_seconds(Some(10), 0, Some(&t)), 1000.0);
     assert_eq!(remaining_seconds(None, 3, Some(&t)), 0.0);
     assert_eq!(remaining_seconds(Some(10), 3, None), 0.0);
+    // Measured seconds are kept exactly, not sent through 1 / (1 / x).
+    let t = tables(&[m(1, 105.0)], 2).unwrap();
+    assert_eq!(remaining_seconds(Some(20), 0, Some(&t)), 2100.0);
 }
 
 #[test]
