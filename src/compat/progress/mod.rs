@@ -5,9 +5,10 @@
 //! Only the job itself may report: the request must carry
 //! `Authorization: Bearer <token>` with the token of the job's credential Secret
 //! (`workload::credential`), which only its launcher is given. Order of checks, each
-//! refusing before anything is written: 401 no bearer token; 404 no such job; 403 not
-//! this job's token; 409 the job has finished; 400 a body that is not a report; 422 a
-//! report impossible for the job. Then the profile is applied (retried on a conflict).
+//! refusing before anything is written: 401 no bearer token; 413 body over 1 MiB; 404
+//! no such job; 403 not this job's token; 409 the job has finished; 400 a body that is
+//! not a report; 422 a report impossible for the job. Then the profile is applied
+//! (retried on a conflict).
 
 mod body;
 
