@@ -29,6 +29,14 @@ enum Command {
         /// Namespace the documented HTTP endpoints work in (as the old services did).
         #[arg(long, default_value = "voda-scheduler")]
         compat_namespace: String,
+        /// The manager's base URL as training pods reach it (e.g. its Service). Each
+        /// job's launcher gets `<url>/training/<namespace>/<name>/progress` to report to.
+        #[arg(
+            long,
+            default_value = "http://voda-scheduler-manager.voda-scheduler.svc:55587",
+            env = "VODA_PROGRESS_URL"
+        )]
+        progress_url: String,
     },
     /// Run the scheduler of one GPU type: decides every job's workers, starts, scales,
     /// halts and places them, and serves that scheduler's endpoints.
@@ -94,10 +102,12 @@ fn main() -> ExitCode {
             listen,
             lease_namespace,
             compat_namespace,
+            progress_url,
         } => run_async(cli::manager::run(cli::manager::Args {
             listen,
             lease_namespace,
             compat_namespace,
+            progress_url,
         })),
         Command::Scheduler {
             gpu_type,

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::crd::{scheduler_policy_crd, training_job_crd};
+use crate::crd::{category_profile_crd, scheduler_policy_crd, training_job_crd};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 
 /// Every CRD of the project with the file name it is kept under in `crds/`.
@@ -12,6 +12,10 @@ pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
         (
             "schedulerpolicies.vodascheduler.io.yaml",
             scheduler_policy_crd(),
+        ),
+        (
+            "categoryprofiles.vodascheduler.io.yaml",
+            category_profile_crd(),
         ),
     ]
 }

@@ -7,7 +7,7 @@ use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 
 use super::run::{client, identity, shutdown_signal, spawn_http};
-use crate::compat::{Ctx, TrainingServiceMetrics, training_service_router};
+use crate::compat::{Ctx, TrainingServiceMetrics, progress_router, training_service_router};
 use crate::controller::{leader, manager};
 
 /// Lease held by the active manager.
@@ -17,6 +17,8 @@ pub struct Args {
     pub listen: SocketAddr,
     pub lease_namespace: String,
     pub compat_namespace: String,
+    /// The manager's base URL as training pods reach it; jobs report progress there.
+    pub progress_url: String,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -34,11 +36,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.listen,
         registry,
         ready,
-        training_service_router(ctx.clone()),
+        training_service_router(ctx.clone()).merge(progress_router(client.clone())),
     );
     ctx.job_cache_ready().await;
     let _ = ready_tx.send(true);
-    let work = manager::run(client.clone(), shutdown_signal());
+    let work = manager::run(client.clone(), args.progress_url, shutdown_signal());
     tokio::select! {
         r = leader::lead(client, &args.lease_namespace, LEASE, identity(), work) => r?,
         r = http => r??,

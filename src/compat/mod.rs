@@ -2,6 +2,8 @@
 //!
 //! - [`training_service_router`]: the manager's port 55587 — `POST /training`,
 //!   `DELETE /training`, `GET /training` (every job).
+//! - [`progress_router`]: also on 55587, `POST /training/{namespace}/{name}/progress`,
+//!   where a training job reports its epochs (authenticated by its own token).
 //! - [`scheduler_router`]: each scheduler's port 55588 — `GET /training` (its jobs),
 //!   `PUT /algorithm`, `PUT /ratelimit`.
 //!
@@ -31,6 +33,7 @@ mod http;
 pub mod legacy_mpijob;
 pub mod metrics;
 pub mod naming;
+pub mod progress;
 pub mod scheduler_api;
 pub mod submission;
 pub mod table;
@@ -41,6 +44,7 @@ mod router_tests;
 
 pub use http::ApiError;
 pub use metrics::TrainingServiceMetrics;
+pub use progress::progress_router;
 pub use scheduler_api::scheduler_router;
 pub use training_service::training_service_router;
 

@@ -15,7 +15,7 @@ use super::http::{self, ApiError, body_text, excerpt, read_body, text};
 use super::{Ctx, FIELD_MANAGER, naming, submission, table};
 use crate::workload::labels::{MPI_JOB_NAME, MPI_JOB_ROLE};
 
-const ENDPOINTS: &str = "POST /training, DELETE /training, GET /training, GET /metrics";
+const ENDPOINTS: &str = "POST /training, DELETE /training, GET /training, POST /training/{namespace}/{name}/progress, GET /metrics";
 
 /// The routes of the manager's port 55587, to be merged into the process's router
 /// (`server::ops_router`, which serves `GET /metrics`).

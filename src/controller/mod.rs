@@ -5,4 +5,5 @@ pub mod condition;
 pub mod leader;
 pub mod manager;
 pub mod nodes;
+pub mod profiles;
 pub mod scheduler;

@@ -8,6 +8,7 @@ pub mod algorithms;
 pub mod job;
 pub mod placement;
 pub mod plan;
+pub mod profile;
 pub mod queues;
 pub mod rate_limit;
 pub mod scheduler;

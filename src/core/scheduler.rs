@@ -18,6 +18,7 @@ use super::accounting::{Accounting, AccountingSnapshot, Clock, Times};
 use super::algorithms::{Algorithm, Params, canonical_cmp};
 use super::job::{JobInfo, Speedup, WorkerRange};
 use super::plan::{Change, Plan};
+use super::profile::{self, EstimateChange};
 use super::queues::{self, EVALUATION_PERIOD_SECONDS, QueuePolicy, QueueState};
 use super::rate_limit::{Decision, RateLimiter};
 
@@ -104,6 +105,15 @@ impl Default for Policy {
             params: Params::default(),
         }
     }
+}
+
+/// What [`Scheduler::update_job`] made of a changed job.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JobUpdate {
+    /// Set when the change triggered a reschedule.
+    pub decision: Option<Decision>,
+    /// The estimate change that triggered it, if that was the reason (for an Event).
+    pub estimate: Option<EstimateChange>,
 }
 
 /// What the scheduler needs to know about a job from its spec and profile.
@@ -362,22 +372,35 @@ impl Scheduler {
     }
 
     /// The job's spec or profile changed (name, submit time and priority are
-    /// kept). New worker bounds of a ready job trigger a reschedule; a new
-    /// estimate is simply used by the next one.
-    pub fn update_job(
-        &mut self,
-        now: f64,
-        spec: JobSpec,
-    ) -> Result<Option<Decision>, SchedulerError> {
+    /// kept). New worker bounds of a ready job trigger a reschedule, and so does a
+    /// new estimate that differs past the thresholds of [`profile::estimate_change`]
+    /// in a number the current algorithm reads; smaller changes are simply used by
+    /// the next reschedule (rescheduling restarts jobs, so not for every report).
+    pub fn update_job(&mut self, now: f64, spec: JobSpec) -> Result<JobUpdate, SchedulerError> {
         let Some(job) = self.jobs.get_mut(&spec.name) else {
             return Err(SchedulerError::UnknownJob(spec.name));
         };
         let bounds_changed = job.spec.workers != spec.workers;
+        let mut change = profile::estimate_change(
+            (job.spec.remaining_seconds, &job.spec.speedup),
+            (spec.remaining_seconds, &spec.speedup),
+            spec.workers,
+        );
+        let algorithm = self.policy.algorithm;
+        if !algorithm.uses_remaining_time() {
+            change.remaining = None;
+        }
+        if !algorithm.uses_speedup() {
+            change.speedup = None;
+        }
         job.spec.workers = spec.workers;
         job.spec.remaining_seconds = spec.remaining_seconds;
         job.spec.speedup = spec.speedup;
         let ready = job.phase.is_ready();
-        Ok((bounds_changed && ready).then(|| self.limiter.trigger(now)))
+        let estimate = (ready && !change.is_empty()).then_some(change);
+        let decision =
+            ((bounds_changed || estimate.is_some()) && ready).then(|| self.limiter.trigger(now));
+        Ok(JobUpdate { decision, estimate })
     }
 
     /// A new estimate of the job's remaining seconds; unlike [`Self::update_job`]

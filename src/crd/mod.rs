@@ -1,15 +1,20 @@
 //! The custom resources: `TrainingJob` (what a user asks for) and `SchedulerPolicy`
 //! (how one GPU type is scheduled). Their generated CRD YAML lives in `crds/`.
 
+pub mod category_profile;
 pub mod conditions;
 pub mod scheduler_policy;
 pub mod training_job;
 
+pub use category_profile::{CategoryProfile, CategoryProfileSpec};
 pub use scheduler_policy::{
     Binding, PlacementSpec, SchedulerPolicy, SchedulerPolicySpec, SchedulerPolicyStatus,
     TiresiasSpec,
 };
-pub use training_job::{JobPhase, TrainingJob, TrainingJobSpec, TrainingJobStatus, WorkerBounds};
+pub use training_job::{
+    JobPhase, JobProfile, ProfileSource, TrainingJob, TrainingJobSpec, TrainingJobStatus,
+    WorkerBounds,
+};
 
 /// API group of both resources.
 pub const GROUP: &str = "vodascheduler.io";
@@ -47,6 +52,11 @@ pub fn training_job_crd() -> CustomResourceDefinition {
         }
     }
     crd
+}
+
+/// The CategoryProfile CRD as we install it.
+pub fn category_profile_crd() -> CustomResourceDefinition {
+    CategoryProfile::crd()
 }
 
 /// The SchedulerPolicy CRD as we install it.

@@ -148,6 +148,10 @@ pub struct SchedulerPolicyStatus {
     pub last_reschedule_duration_seconds: Option<f64>,
     #[serde(default)]
     pub reschedule_count: u64,
+    /// Reschedules asked for because a job's estimate (remaining time or speedup)
+    /// changed past the threshold; each also has an EstimateChanged Event on the job.
+    #[serde(default)]
+    pub estimate_triggers: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

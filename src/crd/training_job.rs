@@ -10,6 +10,7 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use crate::core::accounting::AccountingSnapshot;
+use crate::core::profile::Measurement;
 use crate::workload::mpijob::MpiJobTemplate;
 
 /// A distributed (Horovod elastic) training job, run as a Kubeflow MPIJob whose
@@ -214,17 +215,106 @@ pub struct DisplayTimes {
     pub total: String,
 }
 
-/// A learned speed profile.
+/// What is known of the job's speed (DESIGN §7), kept up to date by the manager
+/// (field manager `voda-scheduler-profiles`) from the job's progress reports, starting
+/// from its category's CategoryProfile. The scheduler reads `speedup` and
+/// `remainingSeconds`; the tables are indexed by worker count (index 0 is 0).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobProfile {
-    /// speedup[k]: speedup with k workers (index 0 is 0).
+    /// Where the tables come from: `Category` (what earlier jobs of the category
+    /// measured) or `Measured` (the job's own reports, the category filling gaps).
+    #[serde(default)]
+    pub source: ProfileSource,
+    /// The category the job learns into and started from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Epoch seconds with k workers, k = 0..=workers.max; counts never measured are
+    /// interpolated (linear in throughput).
+    #[serde(default)]
+    pub epoch_seconds: Vec<f64>,
+    /// speedup[k] = epochSeconds[1] / epochSeconds[k] (index 0 is 0).
     #[serde(default)]
     pub speedup: Vec<f64>,
-    /// Estimated remaining seconds with one worker.
+    /// efficiency[k] = speedup[k] / k.
+    #[serde(default)]
+    pub efficiency: Vec<f64>,
+    /// Estimated remaining seconds with one worker: (epochs - currentEpoch) ×
+    /// epochSeconds[1], as of the last report; 0 when spec.epochs is not set.
     #[serde(default)]
     pub remaining_seconds: f64,
-    /// Last epoch reported.
+    /// Last epoch reported (counted from 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_epoch: Option<u32>,
+    /// The job's own measurements: mean epoch and step seconds per worker count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measured: Vec<Measurement>,
+    /// The category's measurements when the job was admitted (its starting point).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub category_start: Vec<Measurement>,
+    /// Reports accepted.
+    #[serde(default)]
+    pub reports: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_report_time: Option<Time>,
+    /// The job has finished and its measurements are in its CategoryProfile.
+    #[serde(default)]
+    pub learned_into_category: bool,
+}
+
+/// Where a job's profile comes from.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum ProfileSource {
+    #[default]
+    Category,
+    Measured,
+}
+
+/// The `-YYYYMMDD-hhmmss` suffix the training service adds to names.
+fn without_timestamp_suffix(name: &str) -> &str {
+    let b = name.as_bytes();
+    let n = b.len();
+    let suffixed = n > 16
+        && b[n - 16] == b'-'
+        && b[n - 7] == b'-'
+        && b[n - 15..n - 7].iter().all(u8::is_ascii_digit)
+        && b[n - 6..].iter().all(u8::is_ascii_digit);
+    if suffixed { &name[..n - 16] } else { name }
+}
+
+impl TrainingJob {
+    /// The job's category: `spec.category`, else its name without a
+    /// `-YYYYMMDD-hhmmss` suffix (DESIGN §3).
+    pub fn category(&self) -> String {
+        match &self.spec.category {
+            Some(c) => c.clone(),
+            None => {
+                without_timestamp_suffix(self.metadata.name.as_deref().unwrap_or("")).to_owned()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_category_is_the_name_without_the_timestamp_suffix() {
+        assert_eq!(
+            without_timestamp_suffix("mnist-elastic-20221019-045648"),
+            "mnist-elastic"
+        );
+        assert_eq!(without_timestamp_suffix("mnist-elastic"), "mnist-elastic");
+        assert_eq!(
+            without_timestamp_suffix("a-2022101x-045648"),
+            "a-2022101x-045648"
+        );
+        assert_eq!(
+            without_timestamp_suffix("-20221019-045648"),
+            "-20221019-045648"
+        );
+    }
 }

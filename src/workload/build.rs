@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{EnvVar, PodSchedulingGate, Toleration};
+use k8s_openapi::api::core::v1::{
+    EnvVar, EnvVarSource, PodSchedulingGate, SecretKeySelector, Toleration,
+};
 use kube::Resource;
 use kube::api::ObjectMeta;
 
-use super::labels;
 use super::mpijob::{CleanPodPolicy, MPIJob, MpiJobSpec, RunPolicy};
+use super::{credential, labels};
 use crate::crd::{ACCELERATOR_LABEL, Binding, HOSTNAME_TAINT, TrainingJob};
 
 /// Why an MPIJob cannot be built for a TrainingJob.
@@ -121,6 +123,22 @@ pub fn mpijob_for(
                 ..Toleration::default()
             });
     }
+    // The progress credential (workload::credential): only the launcher runs the
+    // training script's reporting code, so only it gets the token. Not optional: the
+    // manager creates the Secret when it admits the job, and kubelet waits for it.
+    let secret = credential::secret_name(&name);
+    let from_secret = |key: &str| EnvVarSource {
+        secret_key_ref: Some(SecretKeySelector {
+            name: secret.clone(),
+            key: key.to_owned(),
+            optional: Some(false),
+        }),
+        ..EnvVarSource::default()
+    };
+    let credential_env = [
+        (credential::URL_ENV, from_secret(credential::URL_KEY)),
+        (credential::TOKEN_ENV, from_secret(credential::TOKEN_KEY)),
+    ];
     for container in launcher
         .spec
         .iter_mut()
@@ -134,6 +152,14 @@ pub fn mpijob_for(
                 name: (*key).to_owned(),
                 value: Some(value.clone()),
                 value_from: None,
+            });
+        }
+        for (key, source) in &credential_env {
+            vars.retain(|v| v.name != *key);
+            vars.push(EnvVar {
+                name: (*key).to_owned(),
+                value: None,
+                value_from: Some(source.clone()),
             });
         }
     }
@@ -217,6 +243,37 @@ mod tests {
         assert_eq!(env["MIN_NP"], "1");
         assert_eq!(env["MAX_NP"], "8");
         assert_eq!(env["EPOCHS"], "150");
+    }
+
+    #[test]
+    fn launcher_gets_the_progress_credential_from_the_jobs_secret() {
+        let mj = mpijob_for(&example(), 3, None).unwrap();
+        let specs = mj.spec.template.mpi_replica_specs;
+        let launcher = specs.launcher.template.spec.unwrap();
+        let refs: BTreeMap<_, _> = launcher.containers[0]
+            .env
+            .iter()
+            .flatten()
+            .filter_map(|v| {
+                let r = v.value_from.as_ref()?.secret_key_ref.as_ref()?;
+                Some((v.name.as_str(), (r.name.clone(), r.key.clone())))
+            })
+            .collect();
+        let secret = "tensorflow2-keras-mnist-elastic-voda-progress".to_owned();
+        assert_eq!(
+            refs["VODA_PROGRESS_TOKEN"],
+            (secret.clone(), "token".to_owned())
+        );
+        assert_eq!(refs["VODA_PROGRESS_URL"], (secret, "url".to_owned()));
+        // Workers never report, so they never see the token.
+        let worker = specs.worker.template.spec.unwrap();
+        assert!(
+            worker.containers[0]
+                .env
+                .iter()
+                .flatten()
+                .all(|v| v.value_from.is_none())
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod elastic_split;
 mod leader_election;
 mod legacy_taints;
 mod placement_migration;
+mod progress_profiles;
 mod restart_safety;
 mod spec_changes;
 mod tiresias_queues;

@@ -71,6 +71,7 @@ pub async fn run(
     let mut policy_status = json!(null);
     let mut last_resched: Option<(f64, f64)> = None;
     let mut resched_count: u64 = 0;
+    let mut estimate_triggers: u64 = 0;
 
     loop {
         let now = clock::now();
@@ -105,6 +106,17 @@ pub async fn run(
                     type_,
                     reason,
                     format!("the MPIJob reported {reason}"),
+                );
+            }
+            for (job, change) in &seen.estimates {
+                estimate_triggers += 1;
+                tracing::info!(%job, %change, "estimate changed past the threshold; rescheduling");
+                actor.event(
+                    &cluster,
+                    job,
+                    EventType::Normal,
+                    "EstimateChanged",
+                    format!("{change}: past the reschedule threshold, rescheduling"),
                 );
             }
             let tick = s.tick(now);
@@ -194,7 +206,7 @@ pub async fn run(
                 &gpu_type,
                 s,
                 last_resched,
-                resched_count,
+                (resched_count, estimate_triggers),
                 policy_status,
             )
             .await;
@@ -281,7 +293,7 @@ async fn write_policy_status(
     gpu_type: &str,
     sched: &Scheduler,
     last: Option<(f64, f64)>,
-    count: u64,
+    (count, estimate_triggers): (u64, u64),
     previous: serde_json::Value,
 ) -> serde_json::Value {
     let mut status = json!({
@@ -290,6 +302,7 @@ async fn write_policy_status(
         "jobsWaiting": sched.count(Phase::Waiting) + sched.count(Phase::Submitted),
         "jobsRunning": sched.count(Phase::Running),
         "rescheduleCount": count,
+        "estimateTriggers": estimate_triggers,
     });
     if let Some((at, secs)) = last {
         status["lastRescheduleTime"] = json!(clock::to_time(at));

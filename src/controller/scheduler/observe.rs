@@ -8,6 +8,7 @@ use crate::controller::clock::to_secs;
 use crate::core::algorithms::Params;
 use crate::core::job::{Speedup, WorkerRange};
 use crate::core::plan::Change;
+use crate::core::profile::EstimateChange;
 use crate::core::queues::QueuePolicy;
 use crate::core::scheduler::{JobSpec, Outcome, Phase, Policy, Scheduler};
 use crate::crd::{SchedulerPolicySpec, TrainingJob};
@@ -62,6 +63,8 @@ pub struct Observed {
     pub arrived: Vec<String>,
     pub removed: Vec<String>,
     pub finished: Vec<(String, Outcome)>,
+    /// Jobs whose new estimate triggered a reschedule, and how it changed.
+    pub estimates: Vec<(String, EstimateChange)>,
 }
 
 /// Update `sched` from the caches at `now`. `written` remembers the last status
@@ -90,9 +93,15 @@ pub fn observe(
         let name = key.core_name();
         let spec = job_spec(&key, &job);
         if sched.job(&name).is_some() {
+            // New bounds trigger, and so does an estimate that changed past the
+            // threshold (core::profile::estimate_change); smaller changes are used
+            // by the next reschedule.
+            if let Ok(update) = sched.update_job(now, spec)
+                && let Some(change) = update.estimate
+            {
+                seen.estimates.push((name.clone(), change));
+            }
             present.insert(name);
-            // Only bound changes trigger; new estimates are used at the next run.
-            let _ = sched.update_job(now, spec);
             continue;
         }
         match snapshot_of(&job) {

@@ -94,3 +94,36 @@ pub fn patch(job: &TrainingJob, record: &JobRecord, gpu_type: &str, now: f64) ->
         "status": status,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::scheduler::{JobSpec, Policy, Scheduler};
+    use crate::crd::{JobProfile, TrainingJobStatus};
+
+    /// The scheduler's apply must never carry `profile`: under server-side apply a
+    /// field in it would become the scheduler's, and leaving it out of a later apply
+    /// would delete the manager's learned profile.
+    #[test]
+    fn the_scheduler_status_never_carries_the_profile() {
+        let text = include_str!("../../../examples/tensorflow2-keras-mnist-elastic.yaml");
+        let mut job: TrainingJob = serde_norway::from_str(text).expect("example parses");
+        job.status = Some(TrainingJobStatus {
+            profile: Some(JobProfile {
+                remaining_seconds: 100.0,
+                speedup: vec![0.0, 1.0],
+                ..JobProfile::default()
+            }),
+            ..TrainingJobStatus::default()
+        });
+        let mut sched = Scheduler::new(0.0, Policy::default(), 8);
+        sched
+            .add_job(0.0, JobSpec::new("ns/job", 0.0, 1, 2))
+            .expect("added");
+        let record = sched.job("ns/job").expect("known");
+        let patch = patch(&job, record, "nvidia-gtx-1080ti", 5.0);
+        let status = patch["status"].as_object().expect("status object");
+        assert!(status.contains_key("phase"), "{patch}");
+        assert!(!status.contains_key("profile"), "{patch}");
+    }
+}

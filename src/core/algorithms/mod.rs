@@ -115,6 +115,22 @@ impl Algorithm {
         matches!(self, Algorithm::Tiresias | Algorithm::ElasticTiresias)
     }
 
+    /// Whether the algorithm reads jobs' remaining seconds (DESIGN §5).
+    pub fn uses_remaining_time(self) -> bool {
+        matches!(
+            self,
+            Algorithm::Srjf | Algorithm::ElasticSrjf | Algorithm::AfsL
+        )
+    }
+
+    /// Whether the algorithm reads jobs' speedup tables (DESIGN §5).
+    pub fn uses_speedup(self) -> bool {
+        matches!(
+            self,
+            Algorithm::ElasticTiresias | Algorithm::FfdlOptimizer | Algorithm::AfsL
+        )
+    }
+
     fn allocator(self) -> &'static dyn Allocator {
         match self {
             Algorithm::Fifo => &fifo::Fifo,

@@ -220,14 +220,17 @@ fn non_triggers_do_not_ask_for_a_reschedule() {
     run(&mut s, 0.0, &[("r", 1)]);
     assert_eq!(s.set_capacity(1.0, 8), None);
     assert_eq!(s.set_policy(1.0, policy(Algorithm::ElasticFifo)), None);
-    // A new estimate is no reason to reschedule; new bounds are.
+    // A new estimate ElasticFIFO does not read is no reason to reschedule; new bounds are.
     let mut spec = JobSpec::new("w", 0.0, 1, 1);
-    spec.remaining_seconds = 42.0;
-    assert_eq!(s.update_job(2.0, spec.clone()).unwrap(), None);
-    assert_eq!(s.job("w").unwrap().spec.remaining_seconds, 42.0);
+    spec.remaining_seconds = 4200.0;
+    assert_eq!(
+        s.update_job(2.0, spec.clone()).unwrap(),
+        JobUpdate::default()
+    );
+    assert_eq!(s.job("w").unwrap().spec.remaining_seconds, 4200.0);
     spec.workers.max = 3;
     assert_eq!(
-        s.update_job(2.0, spec).unwrap(),
+        s.update_job(2.0, spec).unwrap().decision,
         Some(Decision::RunAt(30.0))
     );
     // Removing a waiting job frees nothing; a running one does.
@@ -556,4 +559,44 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn an_estimate_change_past_the_threshold_triggers_when_the_algorithm_reads_it() {
+    let mut s = Scheduler::new(0.0, policy(Algorithm::Srjf), 8);
+    s.add_job(0.0, JobSpec::new("a", 0.0, 1, 2)).unwrap();
+    run(&mut s, 0.0, &[("a", 1)]);
+    let mut spec = JobSpec::new("a", 0.0, 1, 2);
+    spec.remaining_seconds = 1000.0;
+    let u = s.update_job(40.0, spec.clone()).unwrap();
+    assert_eq!(u.decision, Some(Decision::RunNow));
+    assert_eq!(u.estimate.unwrap().remaining, Some((0.0, 1000.0)));
+    // 10 % is under the threshold: used by the next reschedule, no trigger of its own.
+    spec.remaining_seconds = 900.0;
+    let u = s.update_job(41.0, spec.clone()).unwrap();
+    assert_eq!(u, JobUpdate::default());
+    assert_eq!(s.job("a").unwrap().spec.remaining_seconds, 900.0);
+    // SRJF does not read speedups, so a new table alone does not trigger.
+    spec.speedup = Speedup(vec![0.0, 1.0, 1.2]);
+    assert_eq!(
+        s.update_job(42.0, spec.clone()).unwrap(),
+        JobUpdate::default()
+    );
+    // AFS-L does.
+    s.set_policy(42.0, policy(Algorithm::AfsL));
+    spec.speedup = Speedup(vec![0.0, 1.0, 1.9]);
+    let u = s.update_job(43.0, spec).unwrap();
+    assert_eq!(u.estimate.unwrap().speedup, Some((2, 1.2, 1.9)));
+    assert!(u.decision.is_some());
+}
+
+#[test]
+fn estimates_of_finished_jobs_trigger_nothing() {
+    let mut s = Scheduler::new(0.0, policy(Algorithm::Srjf), 8);
+    s.add_job(0.0, JobSpec::new("a", 0.0, 1, 2)).unwrap();
+    run(&mut s, 0.0, &[("a", 1)]);
+    s.job_finished(10.0, "a", Outcome::Completed).unwrap();
+    let mut spec = JobSpec::new("a", 0.0, 1, 2);
+    spec.remaining_seconds = 1000.0;
+    assert_eq!(s.update_job(40.0, spec).unwrap(), JobUpdate::default());
 }
