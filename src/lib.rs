@@ -3,6 +3,7 @@
 //! `core` is the pure scheduling brain (no Kubernetes, no I/O, no clock of its own);
 //! everything else is an imperative shell around it.
 
+pub mod cache;
 pub mod cli;
 pub mod compat;
 pub mod controller;

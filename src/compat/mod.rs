@@ -109,7 +109,9 @@ impl Ctx {
     pub fn with_job_cache(self) -> Self {
         let api: Api<TrainingJob> = Api::namespaced(self.client.clone(), &self.namespace);
         let (store, writer) = reflector::store();
+        // The table reads names, spec bounds and status only.
         let stream = watcher(api, watcher::Config::default())
+            .modify(crate::cache::slim_job)
             .default_backoff()
             .reflect(writer)
             .applied_objects();

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::core::placement::{CurrentBinding, Nodes, Placement, place};
 use crate::core::plan::{Action, Change, Plan};
-use crate::crd::{Binding, HOSTNAME_TAINT};
+use crate::crd::{Binding, HOSTNAME_TAINT, TrainingJob};
 use crate::workload::build::mpijob_for;
 use crate::workload::labels;
 use crate::workload::mpijob::MPIJob;
@@ -106,8 +106,15 @@ impl Actor {
                     .map(|_| ())
             }
             Action::Start => {
-                let Some(job) = cluster.job(&key) else {
+                let Some(cached) = cluster.job(&key) else {
                     return Ok(());
+                };
+                // The cache keeps no pod templates (cluster::slim_job): read the
+                // whole job, and only if it is still the one we scheduled.
+                let jobs: Api<TrainingJob> = Api::namespaced(self.client.clone(), &key.namespace);
+                let job = match jobs.get_opt(&key.name).await? {
+                    Some(job) if job.metadata.uid == cached.metadata.uid => job,
+                    _ => return Ok(()),
                 };
                 let mpijob = mpijob_for(&job, change.to, binding).map_err(|e| {
                     kube::Error::Service(Box::new(std::io::Error::other(e.to_string())))

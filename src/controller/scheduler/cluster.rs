@@ -7,9 +7,10 @@ use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::runtime::reflector::{self, ObjectRef, Store, reflector};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, Client};
 use tokio::sync::Notify;
 
+use crate::cache::{slim_job, slim_meta};
 use crate::controller::nodes::{GpuNode, usable_gpus};
 use crate::crd::{ACCELERATOR_LABEL, SchedulerPolicy, TrainingJob};
 use crate::workload::labels;
@@ -60,7 +61,7 @@ impl Cluster {
                     scoped::<TrainingJob>(client.clone(), namespace),
                     watcher::Config::default().fields(&format!("spec.gpuType={gpu_type}")),
                 )
-                .modify(slim_meta),
+                .modify(slim_job),
             )
             .default_backoff()
             .map(|_| ())
@@ -158,16 +159,6 @@ impl Cluster {
     pub fn job(&self, key: &JobKey) -> Option<Arc<TrainingJob>> {
         self.jobs
             .get(&ObjectRef::new(&key.name).within(&key.namespace))
-    }
-}
-
-/// What no cache of ours reads but every object carries: managed fields and the
-/// last-applied annotation (a full copy of the object for `kubectl apply` users).
-/// Dropping them keeps the scheduler's memory proportional to what it uses.
-fn slim_meta<K: kube::Resource>(obj: &mut K) {
-    obj.managed_fields_mut().clear();
-    if let Some(a) = obj.meta_mut().annotations.as_mut() {
-        a.remove("kubectl.kubernetes.io/last-applied-configuration");
     }
 }
 

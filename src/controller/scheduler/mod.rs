@@ -9,11 +9,11 @@ mod act;
 mod cluster;
 mod observe;
 mod status;
+mod status_writer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, stream};
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{EventType, Recorder, Reporter};
 use kube::{Api, Client};
@@ -22,12 +22,13 @@ use tokio::sync::watch;
 
 use crate::controller::clock;
 use crate::core::scheduler::{Outcome, Phase, Scheduler};
-use crate::crd::{SchedulerPolicy, TrainingJob};
+use crate::crd::SchedulerPolicy;
 use crate::metrics::{AllocatorMetrics, SchedulerMetrics};
 
 use act::Actor;
 pub use cluster::{Cluster, JobKey};
 use observe::{observe, policy_of};
+use status_writer::StatusWriter;
 
 /// Field manager of the scheduler of `gpu_type` (server-side apply owner).
 pub fn field_manager(gpu_type: &str) -> String {
@@ -61,6 +62,11 @@ pub async fn run(
         ),
         field_manager: field_manager(&gpu_type),
     };
+    let statuses = StatusWriter::start(
+        client.clone(),
+        field_manager(&gpu_type),
+        cluster.changed.clone(),
+    );
     let _ = ready.send(true);
     tracing::info!(%gpu_type, "caches synced");
 
@@ -82,6 +88,10 @@ pub async fn run(
             sched = Some(Scheduler::new(now, policy_of(&policy.spec), gpus));
         }
         if let Some(s) = sched.as_mut() {
+            // A failed status write is retried with the values of this round.
+            for job in statuses.take_failed() {
+                written.remove(&job);
+            }
             let seen = observe(s, &cluster, &mut written, now);
             for _ in &seen.arrived {
                 metrics.jobs_created.inc();
@@ -199,7 +209,7 @@ pub async fn run(
             if let Some(binding) = binding {
                 actor.bind(&cluster, binding, &placement).await;
             }
-            write_statuses(&client, &cluster, s, &mut written, &gpu_type).await;
+            write_statuses(&statuses, &cluster, s, &mut written, &gpu_type);
             update_gauges(&metrics, s);
             policy_status = write_policy_status(
                 &client,
@@ -224,55 +234,28 @@ pub async fn run(
     }
 }
 
-/// Write the status of every job whose phase, workers or queue changed.
-async fn write_statuses(
-    client: &Client,
+/// Queue a status write for every job whose phase, workers or queue changed.
+fn write_statuses(
+    writer: &StatusWriter,
     cluster: &Cluster,
     sched: &Scheduler,
     written: &mut HashMap<String, (Phase, u32, u32)>,
     gpu_type: &str,
 ) {
     let now = clock::now();
-    let due: Vec<(JobKey, serde_json::Value, (Phase, u32, u32))> = sched
-        .jobs()
-        .filter(|r| r.phase != Phase::Submitted)
-        .filter(|r| written.get(&r.spec.name) != Some(&status::transition_key(r)))
-        .filter_map(|r| {
-            let key = JobKey::parse(&r.spec.name)?;
-            let job = cluster.job(&key)?;
-            Some((
-                key,
-                status::patch(&job, r, gpu_type, now),
-                status::transition_key(r),
-            ))
-        })
-        .collect();
-    let manager = field_manager(gpu_type);
-    let results: Vec<(String, (Phase, u32, u32), bool)> = stream::iter(due)
-        .map(|(key, patch, tkey)| {
-            let api: Api<TrainingJob> = Api::namespaced(client.clone(), &key.namespace);
-            let pp = PatchParams::apply(&manager).force();
-            async move {
-                let ok = match api
-                    .patch_status(&key.name, &pp, &Patch::Apply(&patch))
-                    .await
-                {
-                    Ok(_) => true,
-                    Err(e) => {
-                        tracing::warn!(job = %key.name, "status: {e}");
-                        false
-                    }
-                };
-                (key.core_name(), tkey, ok)
-            }
-        })
-        .buffer_unordered(16)
-        .collect()
-        .await;
-    for (name, tkey, ok) in results {
-        if ok {
-            written.insert(name, tkey);
+    for r in sched.jobs().filter(|r| r.phase != Phase::Submitted) {
+        let tkey = status::transition_key(r);
+        if written.get(&r.spec.name) == Some(&tkey) {
+            continue;
         }
+        let Some(key) = JobKey::parse(&r.spec.name) else {
+            continue;
+        };
+        let Some(job) = cluster.job(&key) else {
+            continue;
+        };
+        writer.send(key, status::patch(&job, r, gpu_type, now));
+        written.insert(r.spec.name.clone(), tkey);
     }
 }
 
