@@ -33,7 +33,7 @@ enum Command {
         /// job's launcher gets `<url>/training/<namespace>/<name>/progress` to report to.
         #[arg(
             long,
-            default_value = "http://voda-scheduler-manager.voda-scheduler.svc:55587",
+            default_value = "http://voda-scheduler-svc.voda-scheduler.svc:55587",
             env = "VODA_PROGRESS_URL"
         )]
         progress_url: String,

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 use k8s_openapi::api::authentication::v1::TokenRequest;
-use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
 use serde::Deserialize;
@@ -265,6 +265,16 @@ fn check_rendering(docs: &[Value], e: &Expect) -> Result<()> {
         match args.first().copied() {
             Some("manager") => {
                 ensure!(port == u64::from(e.manager_port), "manager port {port}");
+                // Training pods reach the manager through its Service, whose port
+                // stays 55587 whatever the container's is.
+                let want = format!(
+                    "--progress-url=http://voda-scheduler-svc.{}.svc:55587",
+                    e.release_ns
+                );
+                ensure!(
+                    args.contains(&want.as_str()),
+                    "manager: {want} not in {args:?}"
+                );
                 roles.insert("manager".to_owned(), pod["metadata"]["labels"].clone());
             }
             Some("scheduler") => {
@@ -322,15 +332,35 @@ fn check_rendering(docs: &[Value], e: &Expect) -> Result<()> {
         .map(|(g, _)| *g)
         .collect();
     ensure!(policies == want_policies, "SchedulerPolicies {policies:?}");
-    // The NetworkPolicy covers every pod of the release.
+    // One NetworkPolicy covers every pod of the release; another admits progress
+    // reports from the MPI jobs' pods of any namespace to the manager only.
     let np = of_kind(docs, "NetworkPolicy");
-    ensure!(np.len() == 1, "one NetworkPolicy");
+    ensure!(np.len() == 2, "two NetworkPolicies");
+    let (progress, all): (Vec<&Value>, Vec<&Value>) =
+        np.into_iter().partition(|p| name(p).ends_with("-progress"));
+    ensure!(progress.len() == 1 && all.len() == 1, "NetworkPolicy names");
     for (role, labels) in &roles {
         ensure!(
-            labels_match(&np[0]["spec"]["podSelector"]["matchLabels"], labels),
+            labels_match(&all[0]["spec"]["podSelector"]["matchLabels"], labels),
             "the NetworkPolicy misses the {role} pods"
         );
+        ensure!(
+            labels_match(&progress[0]["spec"]["podSelector"]["matchLabels"], labels)
+                == (role == "manager"),
+            "the progress NetworkPolicy and the {role} pods"
+        );
     }
+    ensure!(
+        progress[0]["spec"]["ingress"]
+            == json!([{
+                "ports": [{"port": "http", "protocol": "TCP"}],
+                "from": [{"namespaceSelector": {}, "podSelector": {"matchExpressions": [{
+                    "key": "training.kubeflow.org/job-role", "operator": "In",
+                    "values": ["launcher", "worker"]}]}}]
+            }]),
+        "progress NetworkPolicy ingress {}",
+        progress[0]["spec"]["ingress"]
+    );
     Ok(())
 }
 
@@ -478,7 +508,8 @@ async fn chart_with_default_values_is_accepted_by_a_server_dry_run() -> Result<(
     ensure!(
         crds == BTreeSet::from([
             "trainingjobs.vodascheduler.io",
-            "schedulerpolicies.vodascheduler.io"
+            "schedulerpolicies.vodascheduler.io",
+            "categoryprofiles.vodascheduler.io"
         ]),
         "CRDs {crds:?}"
     );
@@ -647,6 +678,36 @@ async fn chart_with_custom_values_is_accepted_by_a_server_dry_run() -> Result<()
                     in_ns(rel),
                 ],
                 true,
+            ),
+            // The manager has no namespace flag: credentials and category
+            // profiles in every namespace, whatever the schedulers watch.
+            (
+                manager,
+                vec!["create".to_owned(), "secrets".to_owned(), in_ns(rel)],
+                true,
+            ),
+            (
+                manager,
+                vec![
+                    "update".to_owned(),
+                    "categoryprofiles.vodascheduler.io".to_owned(),
+                    in_ns(watch),
+                ],
+                true,
+            ),
+            (
+                sched,
+                vec!["get".to_owned(), "secrets".to_owned(), in_ns(watch)],
+                false,
+            ),
+            (
+                sched,
+                vec![
+                    "list".to_owned(),
+                    "categoryprofiles.vodascheduler.io".to_owned(),
+                    in_ns(watch),
+                ],
+                false,
             ),
         ] {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -849,9 +910,11 @@ fn last_lines(log: &str, n: usize) -> String {
 const T: Duration = Duration::from_secs(60);
 
 /// The manager and a scheduler authenticated as the chart's ServiceAccounts (the
-/// RBAC of a `helm template` with default values but this story's GPU type) run
-/// the elastic story, the old API's calls and the manager's no-policy warning, and
-/// no API call of theirs is refused.
+/// RBAC of a `helm template` with default values but this story's GPU type, and the
+/// manager's --progress-url from its Deployment) run the elastic story, the old
+/// API's calls, the manager's no-policy warning, progress reports with the jobs'
+/// credentials and the learning of a category profile, and no API call of theirs
+/// is refused.
 #[tokio::test]
 #[ignore = "needs the local control plane: run `make e2e`"]
 async fn chart_rbac_runs_manager_and_scheduler_without_forbidden() -> Result<()> {
@@ -867,6 +930,13 @@ async fn chart_rbac_runs_manager_and_scheduler_without_forbidden() -> Result<()>
         s.gpu
     );
     let docs = yaml_docs(&render(&release, &rel, &values, false)?)?;
+    let progress_url = of_kind(&docs, "Deployment")
+        .into_iter()
+        .flat_map(|d| d["spec"]["template"]["spec"]["containers"][0]["args"].as_array())
+        .flatten()
+        .find_map(|a| a.as_str()?.strip_prefix("--progress-url="))
+        .context("no --progress-url in the rendered Deployments")?
+        .to_owned();
     // ServiceAccounts, RBAC and the policy; the processes run on this host (the
     // local cluster has no container runtime) instead of the Deployments.
     let applied: Vec<&Value> = docs
@@ -880,7 +950,7 @@ async fn chart_rbac_runs_manager_and_scheduler_without_forbidden() -> Result<()>
     );
     let result = async {
         kubectl_apply(&applied, true)?;
-        story_as_service_accounts(&s, &rel, &release).await
+        story_as_service_accounts(&s, &rel, &release, &progress_url).await
     }
     .await;
     // Cluster-scoped objects outlive the namespaces; remove them either way.
@@ -889,7 +959,12 @@ async fn chart_rbac_runs_manager_and_scheduler_without_forbidden() -> Result<()>
     s.cleanup().await
 }
 
-async fn story_as_service_accounts(s: &Story, rel: &str, release: &str) -> Result<()> {
+async fn story_as_service_accounts(
+    s: &Story,
+    rel: &str,
+    release: &str,
+    progress_url: &str,
+) -> Result<()> {
     let manager_sa = format!("{release}-voda-scheduler-manager");
     let scheduler_sa = format!("{release}-voda-scheduler-{}", s.gpu);
 
@@ -954,6 +1029,33 @@ async fn story_as_service_accounts(s: &Story, rel: &str, release: &str) -> Resul
             false,
         ),
         (&manager_sa, vec!["list", "pods", &jobs_ns], false),
+        (
+            &manager_sa,
+            vec!["get", "trainingjobs.vodascheduler.io", &jobs_ns],
+            true,
+        ),
+        (
+            &manager_sa,
+            vec!["watch", "secrets", "--all-namespaces"],
+            true,
+        ),
+        (&manager_sa, vec!["delete", "secrets", &jobs_ns], true),
+        (&manager_sa, vec!["update", "secrets", &jobs_ns], false),
+        (
+            &manager_sa,
+            vec!["update", "categoryprofiles.vodascheduler.io", &jobs_ns],
+            true,
+        ),
+        (
+            &manager_sa,
+            vec!["delete", "categoryprofiles.vodascheduler.io", &jobs_ns],
+            false,
+        ),
+        (
+            &scheduler_sa,
+            vec!["list", "categoryprofiles.vodascheduler.io", &jobs_ns],
+            false,
+        ),
     ] {
         let got = can_i(rel, sa, &args)?;
         ensure!(got == want, "{sa} can-i {args:?}: {got}, want {want}");
@@ -963,9 +1065,10 @@ async fn story_as_service_accounts(s: &Story, rel: &str, release: &str) -> Resul
     let manager_kc = service_account_kubeconfig(&s.client, rel, &manager_sa).await?;
     let scheduler_kc = service_account_kubeconfig(&s.client, rel, &scheduler_sa).await?;
     let compat = format!("--compat-namespace={rel}");
-    let manager = s.spawn_with("manager", &[&compat], &manager_kc, log)?;
+    let progress = format!("--progress-url={progress_url}");
+    let manager = s.spawn_with("manager", &[&compat, &progress], &manager_kc, log)?;
     let scheduler = s.spawn_with("scheduler", &[&compat], &scheduler_kc, log)?;
-    let outcome = run_story(s, rel, &manager, &scheduler).await;
+    let outcome = run_story(s, rel, &manager, &scheduler, progress_url).await;
     let _ = std::fs::remove_file(&manager_kc);
     let _ = std::fs::remove_file(&scheduler_kc);
     let (mlog, slog) = (manager.log_text(), scheduler.log_text());
@@ -995,7 +1098,68 @@ fn ready(p: &Proc) -> bool {
         .is_ok_and(|(code, _)| code == 200)
 }
 
-async fn run_story(s: &Story, rel: &str, manager: &Proc, scheduler: &Proc) -> Result<()> {
+/// The token of job `ns/job`'s progress credential (read as the admin), once the
+/// manager created it, after checking it holds the report URL under `base`.
+async fn progress_token(s: &Story, ns: &str, job: &str, base: &str) -> Result<String> {
+    let secrets: Api<Secret> = Api::namespaced(s.client.clone(), ns);
+    let name = format!("{job}-voda-progress");
+    s.eventually(&format!("credential {ns}/{name}"), T, || async {
+        Ok(secrets.get_opt(&name).await?.is_some())
+    })
+    .await?;
+    let data = secrets.get(&name).await?.data.unwrap_or_default();
+    let value = |k: &str| {
+        data.get(k)
+            .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+            .unwrap_or_default()
+    };
+    let want = format!("{base}/training/{ns}/{job}/progress");
+    ensure!(
+        value("url") == want,
+        "{name}: url {:?}, want {want}",
+        value("url")
+    );
+    let token = value("token");
+    ensure!(token.len() == 64, "{name}: token of {} bytes", token.len());
+    Ok(token)
+}
+
+/// POST one epoch's report for `ns/job` to the manager with `token`; the reply's
+/// JSON, failing unless 200.
+fn report_progress(
+    manager: &Proc,
+    ns: &str,
+    job: &str,
+    token: &str,
+    (epoch, workers, secs): (u32, u32, f64),
+) -> Result<Value> {
+    let url = format!(
+        "http://127.0.0.1:{}/training/{ns}/{job}/progress",
+        manager.port
+    );
+    let body = json!({"epoch": epoch, "workers": workers, "epochSeconds": secs}).to_string();
+    let out = Command::new("curl")
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", "POST"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args(["--data-binary", &body, &url])
+        .output()
+        .context("running curl")?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (reply, code) = text.rsplit_once('\n').context("curl printed no status")?;
+    ensure!(
+        code.trim() == "200",
+        "report {ns}/{job} {body}: {code} {reply}"
+    );
+    Ok(serde_json::from_str(reply)?)
+}
+
+async fn run_story(
+    s: &Story,
+    rel: &str,
+    manager: &Proc,
+    scheduler: &Proc,
+    progress_url: &str,
+) -> Result<()> {
     s.eventually("both processes ready", T, || async {
         Ok(ready(manager) && ready(scheduler))
     })
@@ -1006,6 +1170,19 @@ async fn run_story(s: &Story, rel: &str, manager: &Proc, scheduler: &Proc) -> Re
     // A job in the story's namespace takes all 8 GPUs.
     s.submit("first", 1, 8).await?;
     s.expect_jobs(&[("first", "Running", 8)], T).await?;
+
+    // The manager gave it a progress credential; a report with its token is taken
+    // and learned into its status.profile (field manager voda-scheduler-profiles).
+    let first_token = progress_token(s, &s.ns, "first", progress_url).await?;
+    let reply = report_progress(manager, &s.ns, "first", &first_token, (1, 8, 20.0))?;
+    ensure!(reply["currentEpoch"] == 1, "report reply {reply}");
+    let profile = s.job("first").await?["status"]["profile"].clone();
+    ensure!(
+        profile["source"] == "Measured"
+            && profile["currentEpoch"] == 1
+            && profile["measured"][0]["workers"] == 8,
+        "first's profile after a report: {profile}"
+    );
 
     // A second one through the old API lands in the compat (release) namespace and
     // they split 4/4, each packed on one node (placement lifts the pods' gates).
@@ -1049,6 +1226,12 @@ async fn run_story(s: &Story, rel: &str, manager: &Proc, scheduler: &Proc) -> Re
         Ok(by_node.len() == 1 && by_node.values().sum::<usize>() == 4)
     })
     .await?;
+    // Reported at 4 workers too; the old API's job in the release namespace has a
+    // credential of its own there.
+    let reply = report_progress(manager, &s.ns, "first", &first_token, (2, 4, 30.0))?;
+    ensure!(reply["currentEpoch"] == 2, "report reply {reply}");
+    let second_token = progress_token(s, rel, &second, progress_url).await?;
+    ensure!(second_token != first_token, "two jobs share a token");
 
     // The old API on both processes: tables, and the policy changed through the
     // scheduler's ServiceAccount.
@@ -1108,6 +1291,28 @@ async fn run_story(s: &Story, rel: &str, manager: &Proc, scheduler: &Proc) -> Re
         "the manager did not stamp PolicyFound: {}",
         first["status"]
     );
+    // Finished, first teaches its category (created), and is marked as learned.
+    let categories: Api<DynamicObject> = Api::namespaced_with(
+        s.client.clone(),
+        &s.ns,
+        &kube::core::ApiResource::from_gvk_with_plural(
+            &kube::core::GroupVersionKind::gvk("vodascheduler.io", "v1alpha1", "CategoryProfile"),
+            "categoryprofiles",
+        ),
+    );
+    let category = format!("{}.first", s.gpu);
+    let category_jobs = || async {
+        let c = categories.get_opt(&category).await?;
+        anyhow::Ok(c.map_or(0, |c| c.data["spec"]["jobs"].as_u64().unwrap_or(0)))
+    };
+    s.eventually("CategoryProfile of first, from 1 job", T, || async {
+        Ok(category_jobs().await? == 1)
+    })
+    .await?;
+    s.eventually("first marked as learned", T, || async {
+        Ok(s.job("first").await?["status"]["profile"]["learnedIntoCategory"] == true)
+    })
+    .await?;
 
     // The manager's Warning for a job whose GPU type has no policy.
     let orphan_gpu = format!("{}-none", s.gpu);
@@ -1134,6 +1339,27 @@ async fn run_story(s: &Story, rel: &str, manager: &Proc, scheduler: &Proc) -> Re
     ensure!(code == 200, "DELETE /training: {code} {reply}");
     s.eventually(&format!("{second} gone"), T, || async {
         Ok(rel_jobs.get_opt(&second).await?.is_none())
+    })
+    .await?;
+
+    // A new job of first's category starts from its profile, reports, finishes,
+    // and the category is updated (a conditional update of the existing object).
+    s.submit_with(
+        "again",
+        json!({"min": 1, "max": 8}),
+        json!({"category": "first"}),
+    )
+    .await?;
+    s.eventually("again Running from the category's profile", T, || async {
+        let j = s.job("again").await?;
+        Ok(j["status"]["phase"] == "Running" && j["status"]["profile"]["source"] == "Category")
+    })
+    .await?;
+    let again_token = progress_token(s, &s.ns, "again", progress_url).await?;
+    report_progress(manager, &s.ns, "again", &again_token, (1, 8, 25.0))?;
+    s.finish("again", "Succeeded").await?;
+    s.eventually("CategoryProfile of first, from 2 jobs", T, || async {
+        Ok(category_jobs().await? == 2)
     })
     .await?;
     Ok(())

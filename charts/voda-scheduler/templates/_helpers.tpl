@@ -47,6 +47,11 @@ vodascheduler.io/gpu-type: {{ . }}
 {{ .Values.compatNamespace | default .Release.Namespace }}
 {{- end -}}
 
+{{/* The manager's base URL as training pods reach it: the Service's port is always 55587. */}}
+{{- define "voda.progressUrl" -}}
+{{- .Values.manager.progressUrl | default (printf "http://voda-scheduler-svc.%s.svc:55587" .Release.Namespace) -}}
+{{- end -}}
+
 {{- define "voda.managerName" -}}
 {{ include "voda.fullname" . }}-manager
 {{- end -}}
