@@ -7,6 +7,11 @@
 //! `VODA_E2E_KUBECONFIG=<kubeconfig> cargo bench --bench scheduler_latency`. It runs the
 //! release binary of this build as the scheduler, on its own GPU type, namespace and
 //! kwok nodes, and deletes them when done. Without a kubeconfig it says so and exits 0.
+//!
+//! `SCHED_BENCH_FLOOR=1` measures the floor instead: in place of the scheduler, a
+//! controller with no logic at all (in this process) creates each TrainingJob's
+//! MPIJob the moment its watch sees the job. What that takes is what the control
+//! plane, not the scheduler, costs on this machine.
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -153,6 +158,13 @@ async fn bench(
         )
         .await?;
 
+    if std::env::var_os("SCHED_BENCH_FLOOR").is_some() {
+        let echo = tokio::spawn(echo_controller(client.clone(), ns.to_owned()));
+        let r = measure(client, ns, gpu, jobs).await;
+        echo.abort();
+        return r.map(|line| println!("floor (no scheduler): {line}"));
+    }
+
     let log = std::env::temp_dir().join(format!("sched-bench-{gpu}.log"));
     let child = Command::new(env!("CARGO_BIN_EXE_voda-scheduler"))
         .args(["scheduler", "--gpu-type", gpu, "--namespace", ns])
@@ -168,6 +180,45 @@ async fn bench(
     // Let it win its lease and sync its caches.
     tokio::time::sleep(Duration::from_secs(3)).await;
 
+    let line = measure(client, ns, gpu, jobs).await?;
+    println!("{line}");
+
+    // Resident memory with many (waiting) TrainingJobs: more jobs than GPUs.
+    let api: Api<TrainingJob> = Api::namespaced(client.clone(), ns);
+    let extra = idle_jobs.saturating_sub(jobs);
+    create_jobs(&api, ns, gpu, jobs..jobs + extra).await?;
+    // Wait until the scheduler has taken them all in (its policy status counts them).
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let p = policies.get(gpu).await?;
+        let s = p.status.unwrap_or_default();
+        if (s.jobs_waiting + s.jobs_running) as usize >= jobs + extra {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the scheduler did not take in {} jobs within 600 s",
+                jobs + extra
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap_or("VmRSS: ?")
+        .to_owned();
+    println!("scheduler with {} TrainingJobs: {rss}", jobs + extra);
+    let _ = api
+        .delete_collection(&DeleteParams::default(), &ListParams::default())
+        .await;
+    Ok(())
+}
+
+/// Submit `jobs` TrainingJobs at once and time each one's creation → its MPIJob
+/// appearing (p50, p99, max).
+async fn measure(client: &Client, ns: &str, gpu: &str, jobs: usize) -> Result<String> {
     // MPIJob first-seen times, from a watch started before any job exists.
     let seen: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let seen_w = seen.clone();
@@ -208,41 +259,31 @@ async fn bench(
         .collect();
     lat.sort_by(f64::total_cmp);
     let pct = |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
-    println!(
+    Ok(format!(
         "creation → MPIJob, {jobs} jobs at once: p50 {:.3} s, p99 {:.3} s, max {:.3} s",
         pct(0.50),
         pct(0.99),
         pct(1.0)
-    );
+    ))
+}
 
-    // Resident memory with many (waiting) TrainingJobs: more jobs than GPUs.
-    let extra = idle_jobs.saturating_sub(jobs);
-    create_jobs(&api, ns, gpu, jobs..jobs + extra).await?;
-    // Wait until the scheduler has taken them all in (its policy status counts them).
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let p = policies.get(gpu).await?;
-        let s = p.status.unwrap_or_default();
-        if (s.jobs_waiting + s.jobs_running) as usize >= jobs + extra {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "the scheduler did not take in {} jobs within 600 s",
-                jobs + extra
-            );
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .unwrap_or("VmRSS: ?")
-        .to_owned();
-    println!("scheduler with {} TrainingJobs: {rss}", jobs + extra);
-    let _ = api
-        .delete_collection(&DeleteParams::default(), &ListParams::default())
+/// The floor: an MPIJob for every TrainingJob as soon as it is seen, 16 creates
+/// in flight as the scheduler does, nothing else.
+async fn echo_controller(client: Client, ns: String) {
+    let tjs: Api<TrainingJob> = Api::namespaced(client.clone(), &ns);
+    let mpijobs: Api<MPIJob> = Api::namespaced(client, &ns);
+    watcher(tjs, watcher::Config::default())
+        .applied_objects()
+        .filter_map(|j| async move { j.ok() })
+        .map(|job| {
+            let mpijobs = mpijobs.clone();
+            async move {
+                if let Ok(m) = voda_scheduler::workload::build::mpijob_for(&job, 1, None) {
+                    let _ = mpijobs.create(&PostParams::default(), &m).await;
+                }
+            }
+        })
+        .buffer_unordered(16)
+        .for_each(|()| async {})
         .await;
-    Ok(())
 }

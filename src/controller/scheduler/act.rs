@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{Pod, Toleration};
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams, PropagationPolicy};
+use kube::api::{DeleteParams, GetParams, Patch, PatchParams, PostParams, PropagationPolicy};
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Api, Client, Resource};
 use serde_json::json;
@@ -109,12 +109,16 @@ impl Actor {
                 let Some(cached) = cluster.job(&key) else {
                     return Ok(());
                 };
-                // The cache keeps no pod templates (cluster::slim_job): read the
-                // whole job, and only if it is still the one we scheduled.
+                // The cache keeps no pod templates (cache::slim_job): read the
+                // whole job, and only if it is still the one we scheduled. Any
+                // version will do (`mpiJob` is immutable), so the API server
+                // answers from its watch cache instead of reading etcd.
                 let jobs: Api<TrainingJob> = Api::namespaced(self.client.clone(), &key.namespace);
-                let job = match jobs.get_opt(&key.name).await? {
-                    Some(job) if job.metadata.uid == cached.metadata.uid => job,
-                    _ => return Ok(()),
+                let job = match jobs.get_with(&key.name, &GetParams::any()).await {
+                    Ok(job) if job.metadata.uid == cached.metadata.uid => job,
+                    Ok(_) => return Ok(()),
+                    Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
+                    Err(e) => return Err(e),
                 };
                 let mpijob = mpijob_for(&job, change.to, binding).map_err(|e| {
                     kube::Error::Service(Box::new(std::io::Error::other(e.to_string())))
