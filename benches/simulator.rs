@@ -17,6 +17,10 @@ use voda_scheduler::sim::report::Summary;
 use voda_scheduler::sim::synthetic::{Synthetic, generate};
 use voda_scheduler::sim::trace::SingleCount;
 
+// The binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SIZES: [usize; 5] = [1_000, 3_000, 10_000, 30_000, 100_000];
 const BUDGET_SECONDS: f64 = 60.0;
 

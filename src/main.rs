@@ -7,6 +7,9 @@ use clap::{Parser, Subcommand};
 
 use voda_scheduler::cli;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A Kubernetes-native GPU scheduler for elastic deep-learning training jobs.
 #[derive(Parser)]
 #[command(name = "voda-scheduler", version, about)]

@@ -62,30 +62,47 @@ fn whole(capacity: &[u64], rows: &[Row]) -> Option<Vec<usize>> {
 /// Bins that the optimum leaves without a scoring node take the unused nodes
 /// in order.
 fn by_component(n_nodes: usize, rows: &[Row]) -> Vec<usize> {
-    let mut rows_of_node: Vec<Vec<usize>> = vec![Vec::new(); n_nodes];
-    for (r, row) in rows.iter().enumerate() {
+    // Rows scoring on each node, flat: node n's are flat[start[n]..start[n + 1]]
+    // (one allocation instead of one per node; this runs very often).
+    let mut start = vec![0usize; n_nodes + 1];
+    for row in rows {
         for &(n, _) in &row.scores {
-            rows_of_node[n].push(r);
+            start[n + 1] += 1;
         }
     }
+    for n in 0..n_nodes {
+        start[n + 1] += start[n];
+    }
+    let mut flat = vec![0usize; start[n_nodes]];
+    let mut fill = start.clone();
+    for (r, row) in rows.iter().enumerate() {
+        for &(n, _) in &row.scores {
+            flat[fill[n]] = r;
+            fill[n] += 1;
+        }
+    }
+    let rows_of_node = |n: usize| &flat[start[n]..start[n + 1]];
     let mut node: Vec<Option<usize>> = vec![None; rows.len()];
     let mut taken = vec![false; n_nodes];
     let mut row_seen = vec![false; rows.len()];
     let mut node_seen = vec![false; n_nodes];
-    for start in 0..rows.len() {
-        if row_seen[start] {
+    let (mut comp_rows, mut comp_nodes) = (Vec::new(), Vec::new());
+    for first in 0..rows.len() {
+        if row_seen[first] {
             continue;
         }
         // Collect the component: rows and nodes reachable through scores.
-        let (mut comp_rows, mut comp_nodes) = (vec![start], Vec::new());
-        row_seen[start] = true;
+        comp_rows.clear();
+        comp_nodes.clear();
+        comp_rows.push(first);
+        row_seen[first] = true;
         let mut next = 0;
         while next < comp_rows.len() {
             for &(n, _) in &rows[comp_rows[next]].scores {
                 if !node_seen[n] {
                     node_seen[n] = true;
                     comp_nodes.push(n);
-                    for &r in &rows_of_node[n] {
+                    for &r in rows_of_node(n) {
                         if !row_seen[r] {
                             row_seen[r] = true;
                             comp_rows.push(r);
