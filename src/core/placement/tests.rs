@@ -310,6 +310,19 @@ fn settled() -> impl Strategy<Value = (Nodes, CurrentBinding, Layout)> {
     .prop_map(|(nodes, current, bins)| (nodes, current, Layout { bins }))
 }
 
+/// `n_nodes` nodes of 8 GPUs and jobs wanting `wants`, cut to what still fits.
+fn eight_gpu_nodes(n_nodes: usize, wants: Vec<u32>) -> (Nodes, BTreeMap<String, u32>) {
+    let nodes: Nodes = (0..n_nodes).map(|i| (node_name(i), 8)).collect();
+    let mut left = 8 * n_nodes as u32;
+    let mut targets = BTreeMap::new();
+    for (j, w) in wants.into_iter().enumerate() {
+        let w = w.min(left);
+        left -= w;
+        targets.insert(format!("job{j:02}"), w);
+    }
+    (nodes, targets)
+}
+
 proptest! {
     #[test]
     fn every_job_gets_its_target_and_no_node_is_overfilled(
@@ -352,14 +365,7 @@ proptest! {
     fn placing_again_after_renaming_equal_nodes_migrates_nobody(
         (n_nodes, wants, perm_seed) in (1usize..12, prop::collection::vec(1u32..=16, 0..10), any::<u64>())
     ) {
-        let nodes: Nodes = (0..n_nodes).map(|i| (node_name(i), 8)).collect();
-        let mut left = 8 * n_nodes as u32;
-        let mut targets = BTreeMap::new();
-        for (j, w) in wants.into_iter().enumerate() {
-            let w = w.min(left);
-            left -= w;
-            targets.insert(format!("job{j}"), w);
-        }
+        let (nodes, targets) = eight_gpu_nodes(n_nodes, wants);
         let first = place(&nodes, &targets, &CurrentBinding::new()).unwrap();
         // Today's pods: the same layout on a permutation of the (identical) nodes.
         let mut perm: Vec<usize> = (0..n_nodes).collect();
@@ -421,14 +427,7 @@ fn big_scenario() -> impl Strategy<Value = (Nodes, BTreeMap<String, u32>, Curren
         any::<u64>(),
     )
         .prop_map(|(n_nodes, wants, seed)| {
-            let nodes: Nodes = (0..n_nodes).map(|i| (node_name(i), 8)).collect();
-            let mut left = 8 * n_nodes as u32;
-            let mut targets = BTreeMap::new();
-            for (j, w) in wants.into_iter().enumerate() {
-                let w = w.min(left);
-                left -= w;
-                targets.insert(format!("job{j:02}"), w);
-            }
+            let (nodes, targets) = eight_gpu_nodes(n_nodes, wants);
             // Today's pods: a pseudo-random scatter, some on a lost node.
             let mut s = seed;
             let mut next = |m: usize| {
