@@ -17,6 +17,8 @@ lint: ## rustfmt and clippy, warnings are errors
 
 .PHONY: unit
 unit: ## unit, property and CRD-staleness tests (no cluster needed)
+	@# tests/python_progress_helper.rs runs the Python helper's tests with python3.
+	@bash -c '. e2e/cluster/lib.sh && need_cmds python3:python3'
 	$(CARGO) test --all-targets
 
 .PHONY: crds
