@@ -1003,6 +1003,12 @@ async fn story_as_service_accounts(
             false,
         ),
         (&scheduler_sa, vec!["get", "secrets", &jobs_ns], false),
+        // A starting job is read whole (the cache drops its pod templates).
+        (
+            &scheduler_sa,
+            vec!["get", "trainingjobs.vodascheduler.io", &jobs_ns],
+            true,
+        ),
         (
             &manager_sa,
             vec!["create", "trainingjobs.vodascheduler.io", &rel_ns],
