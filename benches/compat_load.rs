@@ -21,9 +21,8 @@ use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use k8s_openapi::api::core::v1::Namespace;
+use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
 use prometheus_client::registry::Registry;
 use tokio::sync::{oneshot, watch};
 use voda_scheduler::compat::{self, Ctx, TrainingServiceMetrics};
@@ -34,29 +33,11 @@ const GPU: &str = "nvidia-gtx-1080ti";
 
 type Http = HttpClient<HttpConnector, Full<Bytes>>;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod support;
+use support::{client, env_usize, main_on_cluster};
 
 fn main() -> Result<()> {
-    // `cargo test --all-targets` runs bench binaries without `--bench`: nothing to do.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("compat_load: a load benchmark; run it with `cargo bench --bench compat_load`");
-        return Ok(());
-    }
-    let Some(kubeconfig) = std::env::var_os("VODA_E2E_KUBECONFIG").filter(|v| !v.is_empty()) else {
-        println!(
-            "compat_load: skipped: set VODA_E2E_KUBECONFIG to the local control plane's kubeconfig (make cluster-up prints it)"
-        );
-        return Ok(());
-    };
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run(kubeconfig.into()))
+    main_on_cluster("compat_load", run)
 }
 
 async fn run(kubeconfig: std::path::PathBuf) -> Result<()> {
@@ -65,9 +46,7 @@ async fn run(kubeconfig: std::path::PathBuf) -> Result<()> {
     let gets = env_usize("COMPAT_BENCH_GETS", 200).max(4);
     let get_conc = env_usize("COMPAT_BENCH_GET_CONCURRENCY", 4).max(1);
 
-    let kc = Kubeconfig::read_from(&kubeconfig).context("reading the kubeconfig")?;
-    let client =
-        Client::try_from(Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?)?;
+    let client = client(&kubeconfig).await?;
     let ns = format!("compat-bench-{}", std::process::id());
     let ns_obj: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": ns}}))?;
     Api::<Namespace>::all(client.clone())

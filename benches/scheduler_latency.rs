@@ -21,36 +21,18 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use futures::{StreamExt, TryStreamExt, stream};
 use k8s_openapi::api::core::v1::{Namespace, Node};
+use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, Config};
 use serde_json::json;
 use voda_scheduler::crd::{SchedulerPolicy, TrainingJob};
 use voda_scheduler::workload::mpijob::MPIJob;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod support;
+use support::{client, env_usize, main_on_cluster};
 
 fn main() -> Result<()> {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("scheduler_latency: run it with `cargo bench --bench scheduler_latency`");
-        return Ok(());
-    }
-    let Some(kubeconfig) = std::env::var_os("VODA_E2E_KUBECONFIG").filter(|v| !v.is_empty()) else {
-        println!(
-            "scheduler_latency: skipped: set VODA_E2E_KUBECONFIG to the local control plane's kubeconfig (make cluster-up prints it)"
-        );
-        return Ok(());
-    };
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run(kubeconfig.into()))
+    main_on_cluster("scheduler_latency", run)
 }
 
 struct Killed(Child);
@@ -102,9 +84,7 @@ async fn create_jobs(
 async fn run(kubeconfig: std::path::PathBuf) -> Result<()> {
     let jobs = env_usize("SCHED_BENCH_JOBS", 500);
     let idle_jobs = env_usize("SCHED_BENCH_IDLE_JOBS", 5000);
-    let kc = Kubeconfig::read_from(&kubeconfig).context("reading the kubeconfig")?;
-    let client =
-        Client::try_from(Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?)?;
+    let client = client(&kubeconfig).await?;
     let tag = std::process::id();
     let ns = format!("sched-bench-{tag}");
     let gpu = format!("sched-bench-{tag}");

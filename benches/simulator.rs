@@ -10,9 +10,7 @@
 use std::time::Instant;
 
 use voda_scheduler::core::algorithms::Algorithm;
-use voda_scheduler::core::scheduler::Policy;
 use voda_scheduler::sim::engine::{Cluster, Config, simulate};
-use voda_scheduler::sim::model::JobModel;
 use voda_scheduler::sim::report::Summary;
 use voda_scheduler::sim::synthetic::{Synthetic, generate};
 use voda_scheduler::sim::trace::SingleCount;
@@ -47,14 +45,7 @@ fn main() {
     println!("| algorithm | jobs | wall s | CPU s | reschedules | rescales | migrations |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for algorithm in algorithms {
-        let config = Config {
-            cluster,
-            model: JobModel::default(),
-            policy: Policy {
-                algorithm,
-                ..Policy::default()
-            },
-        };
+        let config = Config::with_defaults(cluster, algorithm);
         let mut best: Option<(usize, f64, f64, Summary)> = None;
         for &jobs in &SIZES {
             // Runs grow a little faster than linearly; skip a size that would
@@ -147,14 +138,7 @@ fn smoke() {
         Err(e) => panic!("synthetic trace: {e}"),
     };
     for algorithm in Algorithm::ALL {
-        let config = Config {
-            cluster,
-            model: JobModel::default(),
-            policy: Policy {
-                algorithm,
-                ..Policy::default()
-            },
-        };
+        let config = Config::with_defaults(cluster, algorithm);
         if let Err(e) = simulate(&trace, &config) {
             panic!("{algorithm}: {e}");
         }

@@ -8,9 +8,7 @@ use std::process::Command;
 
 use voda_scheduler::core::algorithms::Algorithm;
 use voda_scheduler::core::job::WorkerRange;
-use voda_scheduler::core::scheduler::Policy;
 use voda_scheduler::sim::engine::{Cluster, Config, Run, UsagePoint, simulate};
-use voda_scheduler::sim::model::JobModel;
 use voda_scheduler::sim::report::Summary;
 use voda_scheduler::sim::speedup::SpeedupModel;
 use voda_scheduler::sim::synthetic::{Synthetic, generate};
@@ -19,17 +17,11 @@ use voda_scheduler::sim::trace::{
 };
 
 fn config(algorithm: Algorithm, nodes: u32, gpus_per_node: u32) -> Config {
-    Config {
-        cluster: Cluster {
-            nodes,
-            gpus_per_node,
-        },
-        model: JobModel::default(),
-        policy: Policy {
-            algorithm,
-            ..Policy::default()
-        },
-    }
+    let cluster = Cluster {
+        nodes,
+        gpus_per_node,
+    };
+    Config::with_defaults(cluster, algorithm)
 }
 
 /// The invariants every run must satisfy, whatever the algorithm.

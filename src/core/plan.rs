@@ -75,15 +75,11 @@ impl Plan {
         jobs.sort();
         jobs.dedup();
         for job in jobs {
-            let change = Change {
+            plan.push(Change {
                 job: job.clone(),
                 from: old.get(job).copied().unwrap_or(0),
                 to: new.get(job).copied().unwrap_or(0),
-            };
-            let Some(action) = change.action() else {
-                continue;
-            };
-            plan.group_mut(action).push(change);
+            });
         }
         plan
     }

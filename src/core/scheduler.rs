@@ -550,15 +550,15 @@ impl Scheduler {
         // only changed jobs need their names copied.
         let mut plan = Plan::default();
         for job in self.jobs.values().filter(|j| j.phase.is_ready()) {
-            let change = Change {
-                job: String::new(),
-                from: job.workers(),
-                to: allocation.get(&job.spec.name).copied().unwrap_or(0),
-            };
-            if change.action().is_some() {
+            let (from, to) = (
+                job.workers(),
+                allocation.get(&job.spec.name).copied().unwrap_or(0),
+            );
+            if from != to {
                 plan.push(Change {
                     job: job.spec.name.clone(),
-                    ..change
+                    from,
+                    to,
                 });
             }
         }

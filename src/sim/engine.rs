@@ -61,6 +61,20 @@ pub struct Config {
     pub policy: Policy,
 }
 
+impl Config {
+    /// `algorithm` on `cluster` with the default job model and policy knobs.
+    pub fn with_defaults(cluster: Cluster, algorithm: Algorithm) -> Self {
+        Config {
+            cluster,
+            model: JobModel::default(),
+            policy: Policy {
+                algorithm,
+                ..Policy::default()
+            },
+        }
+    }
+}
+
 /// What happened to one job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobResult {
@@ -645,17 +659,11 @@ mod tests {
     }
 
     fn config(algorithm: Algorithm, nodes: u32, gpus_per_node: u32) -> Config {
-        Config {
-            cluster: Cluster {
-                nodes,
-                gpus_per_node,
-            },
-            model: JobModel::default(),
-            policy: Policy {
-                algorithm,
-                ..Policy::default()
-            },
-        }
+        let cluster = Cluster {
+            nodes,
+            gpus_per_node,
+        };
+        Config::with_defaults(cluster, algorithm)
     }
 
     fn trace(jobs: Vec<TraceJob>) -> Trace {
