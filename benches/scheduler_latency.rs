@@ -150,7 +150,10 @@ async fn bench(
         .args(["scheduler", "--gpu-type", gpu, "--namespace", ns])
         .args(["--lease-namespace", ns, "--listen", "127.0.0.1:0"])
         .env("KUBECONFIG", kubeconfig)
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("SCHED_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log)?)
         .spawn()

@@ -2,9 +2,16 @@
 //! that are mostly fields it never reads, and with thousands of jobs those
 //! fields were most of its memory.
 
+use std::sync::{Arc, LazyLock};
+
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::ResourceExt;
 
 use crate::crd::TrainingJob;
+use crate::workload::mpijob::{MPIJob, MpiReplicaSpecs};
+
+/// The one empty pod template every slimmed object points at.
+static EMPTY_TEMPLATE: LazyLock<Arc<PodTemplateSpec>> = LazyLock::new(Arc::default);
 
 /// What no cache of ours reads but every object carries: managed fields and the
 /// last-applied annotation (a full copy of the object for `kubectl apply` users).
@@ -20,9 +27,18 @@ pub fn slim_meta<K: kube::Resource>(obj: &mut K) {
 /// the whole job then).
 pub fn slim_job(job: &mut TrainingJob) {
     slim_meta(job);
-    let specs = &mut job.spec.mpi_job.mpi_replica_specs;
-    specs.launcher.template = Default::default();
-    specs.worker.template = Default::default();
+    drop_templates(&mut job.spec.mpi_job.mpi_replica_specs);
+}
+
+/// An MPIJob as the scheduler reads it: worker replicas and conditions.
+pub fn slim_mpijob(job: &mut MPIJob) {
+    slim_meta(job);
+    drop_templates(&mut job.spec.template.mpi_replica_specs);
+}
+
+fn drop_templates(specs: &mut MpiReplicaSpecs) {
+    specs.launcher.template = EMPTY_TEMPLATE.clone();
+    specs.worker.template = EMPTY_TEMPLATE.clone();
 }
 
 #[cfg(test)]

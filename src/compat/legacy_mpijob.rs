@@ -29,6 +29,7 @@
 //! including the env the launcher's command line refers to.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Container, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -175,12 +176,12 @@ pub fn convert(job: LegacyMpiJob) -> Result<(ObjectMeta, TrainingJobSpec), Submi
                     // The launcher is always one pod; say so explicitly like the old YAML.
                     replicas: launcher.replicas,
                     restart_policy: launcher.restart_policy.map(v2_restart_policy),
-                    template: launcher.template,
+                    template: Arc::new(launcher.template),
                 },
                 worker: ReplicaSpec {
                     replicas: None,
                     restart_policy: worker.restart_policy.map(v2_restart_policy),
-                    template: worker.template,
+                    template: Arc::new(worker.template),
                 },
             },
         },

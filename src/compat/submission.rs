@@ -6,6 +6,7 @@
 //! the training script reports progress under the name the scheduler knows.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{EnvVar, PodTemplateSpec};
@@ -272,7 +273,10 @@ impl Submission {
         naming::check_base_name(&self.base_name, self.spec.workers.max)?;
         let name = naming::suffixed_name(&self.base_name, now);
         let mut spec = self.spec;
-        set_job_name_env(&mut spec.mpi_job.mpi_replica_specs.launcher.template, &name);
+        set_job_name_env(
+            Arc::make_mut(&mut spec.mpi_job.mpi_replica_specs.launcher.template),
+            &name,
+        );
         Ok(TrainingJob {
             metadata: ObjectMeta {
                 name: Some(name),

@@ -652,6 +652,27 @@ impl Scheduler {
         }
         true
     }
+
+    /// A start recorded with [`Self::apply_change`] did not happen after all (the
+    /// API server refused it): the job is again as `before` (its record when the
+    /// start was recorded) — waiting, with its waiting time running on as if it
+    /// had never started. Its spec stays the current one. Like any change that did
+    /// not go through, it is retried by the next reschedule (see
+    /// [`Self::reschedule_failed`]). Returns false (and changes nothing) if the job
+    /// went away or is no longer running from that start.
+    pub fn undo_start(&mut self, before: &JobRecord) -> bool {
+        let Some(job) = self.jobs.get_mut(&before.spec.name) else {
+            return false;
+        };
+        if job.phase != Phase::Running || before.phase.is_finished() || before.workers() != 0 {
+            return false;
+        }
+        job.phase = before.phase;
+        job.first_start_time = before.first_start_time;
+        job.queue = before.queue;
+        job.accounting = before.accounting;
+        true
+    }
 }
 
 /// Whether `workers` is a valid allocation of `gpus` to `jobs`.

@@ -1,6 +1,7 @@
 //! The MPIJob a started TrainingJob runs as.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{
     EnvVar, EnvVarSource, PodSchedulingGate, SecretKeySelector, Toleration,
@@ -67,7 +68,7 @@ pub fn mpijob_for(
     spec.mpi_replica_specs.launcher.replicas = Some(1);
     spec.mpi_replica_specs.worker.replicas = Some(i32::try_from(workers).unwrap_or(i32::MAX));
 
-    let worker = &mut spec.mpi_replica_specs.worker.template;
+    let worker = Arc::make_mut(&mut spec.mpi_replica_specs.worker.template);
     worker
         .metadata
         .get_or_insert_with(Default::default)
@@ -102,7 +103,7 @@ pub fn mpijob_for(
     if let Some(epochs) = job.spec.epochs {
         env.push(("EPOCHS", epochs.to_string()));
     }
-    let launcher = &mut spec.mpi_replica_specs.launcher.template;
+    let launcher = Arc::make_mut(&mut spec.mpi_replica_specs.launcher.template);
     // Labelled like the workers so the scheduler's pod watch (filtered by GPU type)
     // sees launchers too: placement deletes a launcher whose workers all move.
     launcher
@@ -231,6 +232,7 @@ mod tests {
             .launcher
             .template
             .spec
+            .clone()
             .unwrap();
         let env: BTreeMap<_, _> = launcher.containers[0]
             .env
@@ -249,7 +251,7 @@ mod tests {
     fn launcher_gets_the_progress_credential_from_the_jobs_secret() {
         let mj = mpijob_for(&example(), 3, None).unwrap();
         let specs = mj.spec.template.mpi_replica_specs;
-        let launcher = specs.launcher.template.spec.unwrap();
+        let launcher = specs.launcher.template.spec.clone().unwrap();
         let refs: BTreeMap<_, _> = launcher.containers[0]
             .env
             .iter()
@@ -266,7 +268,7 @@ mod tests {
         );
         assert_eq!(refs["VODA_PROGRESS_URL"], (secret, "url".to_owned()));
         // Workers never report, so they never see the token.
-        let worker = specs.worker.template.spec.unwrap();
+        let worker = specs.worker.template.spec.clone().unwrap();
         assert!(
             worker.containers[0]
                 .env
@@ -295,6 +297,7 @@ mod tests {
             .worker
             .template
             .spec
+            .clone()
             .unwrap();
         assert!(pod.scheduling_gates.is_none());
     }
@@ -303,13 +306,13 @@ mod tests {
     fn legacy_binding_lets_launchers_past_every_hostname_taint() {
         let mj = mpijob_for(&example(), 2, Some(Binding::LegacyTaints)).unwrap();
         let specs = mj.spec.template.mpi_replica_specs;
-        let worker = specs.worker.template.spec.unwrap();
+        let worker = specs.worker.template.spec.clone().unwrap();
         assert!(worker.scheduling_gates.is_none());
         assert!(
             worker.tolerations.is_none(),
             "workers wait for their node's toleration"
         );
-        let launcher = specs.launcher.template.spec.unwrap();
+        let launcher = specs.launcher.template.spec.clone().unwrap();
         let t = &launcher.tolerations.unwrap()[0];
         assert_eq!(t.key.as_deref(), Some(HOSTNAME_TAINT));
         assert_eq!(t.operator.as_deref(), Some("Exists"));

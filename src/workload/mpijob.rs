@@ -3,6 +3,8 @@
 //! Typed (rather than free-form JSON) so the API server validates the pod templates
 //! when the TrainingJob is created, not later when the scheduler creates the MPIJob.
 
+use std::sync::Arc;
+
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::KubeSchema;
 use serde::{Deserialize, Serialize};
@@ -85,8 +87,9 @@ pub struct ReplicaSpec {
     /// Pod restart policy (Always, OnFailure, Never, ExitCode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
-    /// The pod template.
-    pub template: PodTemplateSpec,
+    /// The pod template. Shared, because most copies are empty: the caches drop
+    /// the templates (`cache::slim_job`) and all point at one empty template.
+    pub template: Arc<PodTemplateSpec>,
 }
 
 /// The `kubeflow.org/v2beta1` MPIJob we create for a started TrainingJob. Only the

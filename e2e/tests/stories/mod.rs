@@ -215,7 +215,9 @@ impl Story {
 
     /// Start `voda-scheduler <args>` with the e2e kubeconfig; its log goes to a file.
     pub fn spawn(&self, role: &str, extra: &[&str]) -> Result<Proc> {
-        self.spawn_with(role, extra, &crate::kubeconfig_path(), "info,kube=warn")
+        // VODA_E2E_LOG: another RUST_LOG for the processes of a story being debugged.
+        let log = std::env::var("VODA_E2E_LOG").unwrap_or_else(|_| "info,kube=warn".into());
+        self.spawn_with(role, extra, &crate::kubeconfig_path(), &log)
     }
 
     /// As [`Story::spawn`], authenticated by `kubeconfig` and logging at `rust_log`.

@@ -1,8 +1,10 @@
 //! Carry a plan out on the cluster: halts, scale-ins, starts, scale-outs, in that
-//! order (each group concurrently), then placement. Only what the API server
-//! accepted is recorded in the core; the rest is retried at the next reschedule.
+//! order (each group concurrently; starts in the background, see starter.rs), then
+//! placement. Only what the API server accepted stays recorded in the core; the
+//! rest is retried at the next reschedule.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{Pod, Toleration};
@@ -10,6 +12,7 @@ use kube::api::{DeleteParams, GetParams, Patch, PatchParams, PostParams, Propaga
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Api, Client, Resource};
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use crate::core::placement::{CurrentBinding, Nodes, Placement, place};
 use crate::core::plan::{Action, Change, Plan};
@@ -24,33 +27,64 @@ use super::cluster::{Cluster, JobKey};
 /// without flooding the API server.
 const CONCURRENCY: usize = 16;
 
+/// What [`Actor::apply`] did.
+#[derive(Default)]
+pub struct Applied {
+    /// Changes that went through, in apply order.
+    pub done: Vec<Change>,
+    /// Whether the API server refused any.
+    pub failed: bool,
+    /// Changes left out because their job was busy.
+    pub skipped: usize,
+}
+
+/// Events published at once. Events are history for users, not state: with
+/// hundreds of jobs arriving together they must not crowd out the calls that
+/// start jobs (each one in flight is a connection and API server work).
+const EVENTS_IN_FLIGHT: usize = 4;
+
 pub struct Actor {
     pub client: Client,
     pub recorder: Recorder,
     pub field_manager: String,
+    pub events_in_flight: Arc<Semaphore>,
 }
 
 impl Actor {
-    /// Apply `plan`; returns the changes that went through, in apply order.
+    pub fn new(client: Client, recorder: Recorder, field_manager: String) -> Self {
+        Self {
+            client,
+            recorder,
+            field_manager,
+            events_in_flight: Arc::new(Semaphore::new(EVENTS_IN_FLIGHT)),
+        }
+    }
+
+    /// Apply the changes of `plan` of the given `actions`, each group concurrently
+    /// and the groups in order. Changes to jobs for which `busy` says so are left
+    /// out (and counted in `skipped`). Returns the changes that went through, in
+    /// apply order, and whether any was refused.
     pub async fn apply(
         &self,
         cluster: &Cluster,
         plan: &Plan,
         binding: Option<Binding>,
-    ) -> (Vec<Change>, bool) {
-        let mut done = Vec::new();
-        let mut failed = false;
-        for action in [
-            Action::Halt,
-            Action::ScaleIn,
-            Action::Start,
-            Action::ScaleOut,
-        ] {
-            let group: Vec<&Change> = plan
-                .steps()
-                .filter(|(a, _)| *a == action)
-                .map(|(_, c)| c)
-                .collect();
+        actions: &[Action],
+        busy: impl Fn(&str) -> bool,
+    ) -> Applied {
+        let mut applied = Applied::default();
+        for &action in actions {
+            let mut group: Vec<&Change> = Vec::new();
+            for (a, change) in plan.steps() {
+                if a != action {
+                    continue;
+                }
+                if busy(&change.job) {
+                    applied.skipped += 1;
+                } else {
+                    group.push(change);
+                }
+            }
             let results: Vec<(Change, Result<(), kube::Error>)> = stream::iter(group)
                 .map(|change| async move {
                     let r = self.one(cluster, action, change, binding).await;
@@ -63,19 +97,20 @@ impl Actor {
                 match result {
                     Ok(()) => {
                         self.announce(cluster, action, &change);
-                        done.push(change);
+                        applied.done.push(change);
                     }
                     Err(e) => {
                         tracing::warn!(job = %change.job, ?action, "not applied: {e}");
-                        failed = true;
+                        applied.failed = true;
                     }
                 }
             }
         }
-        (done, failed)
+        applied
     }
 
-    async fn one(
+    /// Carry out one change on the cluster.
+    pub async fn one(
         &self,
         cluster: &Cluster,
         action: Action,
@@ -132,7 +167,7 @@ impl Actor {
         }
     }
 
-    fn announce(&self, cluster: &Cluster, action: Action, change: &Change) {
+    pub fn announce(&self, cluster: &Cluster, action: Action, change: &Change) {
         let (reason, note) = match action {
             Action::Halt => (
                 "Halted",
@@ -168,7 +203,11 @@ impl Actor {
             action: "Schedule".to_owned(),
             secondary: None,
         };
+        let permits = self.events_in_flight.clone();
         tokio::spawn(async move {
+            let Ok(_permit) = permits.acquire_owned().await else {
+                return;
+            };
             if let Err(e) = recorder.publish(&event, &reference).await {
                 tracing::debug!("event: {e}");
             }

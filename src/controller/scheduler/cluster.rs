@@ -10,7 +10,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 use tokio::sync::Notify;
 
-use crate::cache::{slim_job, slim_meta};
+use crate::cache::{slim_job, slim_meta, slim_mpijob};
 use crate::controller::nodes::{GpuNode, usable_gpus};
 use crate::crd::{ACCELERATOR_LABEL, SchedulerPolicy, TrainingJob};
 use crate::workload::labels;
@@ -89,7 +89,8 @@ impl Cluster {
             .boxed(),
             reflector(
                 mpijob_w,
-                watcher(scoped::<MPIJob>(client.clone(), namespace), of_type.clone()),
+                watcher(scoped::<MPIJob>(client.clone(), namespace), of_type.clone())
+                    .modify(slim_mpijob),
             )
             .default_backoff()
             .map(|_| ())

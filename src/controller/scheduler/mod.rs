@@ -8,10 +8,12 @@
 mod act;
 mod cluster;
 mod observe;
+mod starter;
 mod status;
 mod status_writer;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::api::{Patch, PatchParams};
@@ -21,13 +23,16 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::controller::clock;
+use crate::core::plan::{Action, Plan};
 use crate::core::scheduler::{Outcome, Phase, Scheduler};
+use crate::crd::Binding;
 use crate::crd::SchedulerPolicy;
 use crate::metrics::{AllocatorMetrics, SchedulerMetrics};
 
 use act::Actor;
 pub use cluster::{Cluster, JobKey};
 use observe::{observe, policy_of};
+use starter::Starter;
 use status_writer::StatusWriter;
 
 /// Field manager of the scheduler of `gpu_type` (server-side apply owner).
@@ -51,17 +56,18 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let gpu_type = opts.gpu_type.clone();
     let cluster = Cluster::start(client.clone(), &gpu_type, opts.namespace.as_deref()).await;
-    let actor = Actor {
-        client: client.clone(),
-        recorder: Recorder::new(
+    let actor = Arc::new(Actor::new(
+        client.clone(),
+        Recorder::new(
             client.clone(),
             Reporter {
                 controller: field_manager(&gpu_type),
                 instance: std::env::var("POD_NAME").ok(),
             },
         ),
-        field_manager: field_manager(&gpu_type),
-    };
+        field_manager(&gpu_type),
+    ));
+    let mut starter = Starter::new(actor.clone(), cluster.clone(), cluster.changed.clone());
     let statuses = StatusWriter::start(
         client.clone(),
         field_manager(&gpu_type),
@@ -78,6 +84,8 @@ pub async fn run(
     let mut last_resched: Option<(f64, f64)> = None;
     let mut resched_count: u64 = 0;
     let mut estimate_triggers: u64 = 0;
+    // A change was left out because its job's start was in flight.
+    let mut deferred = false;
 
     loop {
         let now = clock::now();
@@ -91,6 +99,20 @@ pub async fn run(
             // A failed status write is retried with the values of this round.
             for job in statuses.take_failed() {
                 written.remove(&job);
+            }
+            for f in starter.take_finished() {
+                match f.result {
+                    Ok(()) => actor.announce(&cluster, Action::Start, &f.change),
+                    Err(e) => {
+                        tracing::warn!(job = %f.change.job, "not started: {e}");
+                        if s.undo_start(&f.before) {
+                            s.reschedule_failed(now);
+                        }
+                    }
+                }
+                if std::mem::take(&mut deferred) {
+                    s.trigger(now);
+                }
             }
             let seen = observe(s, &cluster, &mut written, now);
             for _ in &seen.arrived {
@@ -162,14 +184,25 @@ pub async fn run(
                                 "waiting for GPUs".into(),
                             );
                         }
-                        let (done, failed) = actor.apply(&cluster, &r.plan, binding).await;
-                        let at = clock::now();
-                        for change in &done {
-                            s.apply_change(at, change);
-                        }
+                        let apply_started = Instant::now();
+                        let failed = carry_out(
+                            s,
+                            &actor,
+                            &mut starter,
+                            &cluster,
+                            &r.plan,
+                            binding,
+                            &mut deferred,
+                        )
+                        .await;
                         if failed {
-                            s.reschedule_failed(at);
+                            s.reschedule_failed(clock::now());
                         }
+                        tracing::debug!(
+                            changes = r.plan.len(),
+                            secs = apply_started.elapsed().as_secs_f64(),
+                            "plan handed over"
+                        );
                         rescheduled = Some((now, started));
                     }
                     Err(e) => tracing::warn!("reschedule: {e}"),
@@ -207,9 +240,17 @@ pub async fn run(
                 last_resched = Some((at, secs));
             }
             if let Some(binding) = binding {
-                actor.bind(&cluster, binding, &placement).await;
+                let bind_started = Instant::now();
+                let n = actor.bind(&cluster, binding, &placement).await;
+                if n > 0 {
+                    tracing::debug!(
+                        pods = n,
+                        secs = bind_started.elapsed().as_secs_f64(),
+                        "bound"
+                    );
+                }
             }
-            write_statuses(&statuses, &cluster, s, &mut written, &gpu_type);
+            write_statuses(&statuses, &cluster, s, &starter, &mut written, &gpu_type);
             update_gauges(&metrics, s);
             policy_status = write_policy_status(
                 &client,
@@ -234,16 +275,79 @@ pub async fn run(
     }
 }
 
-/// Queue a status write for every job whose phase, workers or queue changed.
+/// Carry `plan` out and record in `sched` what went through: halts and scale-ins
+/// (awaited, so their GPUs are on their way out), then starts (handed to the
+/// starter, recorded now, undone if refused), then scale-outs. Changes to a job
+/// whose start is still in flight wait for the next reschedule (`deferred`).
+/// Returns whether the API server refused anything.
+async fn carry_out(
+    sched: &mut Scheduler,
+    actor: &Actor,
+    starter: &mut Starter,
+    cluster: &Cluster,
+    plan: &Plan,
+    binding: Option<Binding>,
+    deferred: &mut bool,
+) -> bool {
+    let mut failed = false;
+    let first = actor
+        .apply(
+            cluster,
+            plan,
+            binding,
+            &[Action::Halt, Action::ScaleIn],
+            |j| starter.busy(j),
+        )
+        .await;
+    let at = clock::now();
+    for change in &first.done {
+        sched.apply_change(at, change);
+    }
+    failed |= first.failed;
+    *deferred |= first.skipped > 0;
+
+    for (_, change) in plan.steps().filter(|(a, _)| *a == Action::Start) {
+        if starter.busy(&change.job) {
+            *deferred = true;
+            continue;
+        }
+        let Some(before) = sched.job(&change.job).cloned() else {
+            continue;
+        };
+        if sched.apply_change(at, change) {
+            starter.start(change.clone(), before, binding);
+        }
+    }
+
+    let last = actor
+        .apply(cluster, plan, binding, &[Action::ScaleOut], |j| {
+            starter.busy(j)
+        })
+        .await;
+    let at = clock::now();
+    for change in &last.done {
+        sched.apply_change(at, change);
+    }
+    failed |= last.failed;
+    *deferred |= last.skipped > 0;
+    failed
+}
+
+/// Queue a status write for every job whose phase, workers or queue changed,
+/// except jobs whose start is in flight (they are written when it is done).
 fn write_statuses(
     writer: &StatusWriter,
     cluster: &Cluster,
     sched: &Scheduler,
+    starter: &Starter,
     written: &mut HashMap<String, (Phase, u32, u32)>,
     gpu_type: &str,
 ) {
     let now = clock::now();
-    for r in sched.jobs().filter(|r| r.phase != Phase::Submitted) {
+    for r in sched
+        .jobs()
+        .filter(|r| r.phase != Phase::Submitted && !starter.busy(&r.spec.name))
+    {
         let tkey = status::transition_key(r);
         if written.get(&r.spec.name) == Some(&tkey) {
             continue;

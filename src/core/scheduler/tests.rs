@@ -600,3 +600,27 @@ fn estimates_of_finished_jobs_trigger_nothing() {
     spec.remaining_seconds = 1000.0;
     assert_eq!(s.update_job(40.0, spec).unwrap(), JobUpdate::default());
 }
+
+#[test]
+fn an_undone_start_leaves_the_job_waiting_as_if_it_never_started() {
+    let mut s = Scheduler::new(0.0, policy(Algorithm::ElasticFifo), 8);
+    s.add_job(10.0, JobSpec::new("a", 10.0, 1, 4)).unwrap();
+    let r = s.reschedule_with(40.0, fixed(&[("a", 2)])).unwrap();
+    let before = s.job("a").unwrap().clone();
+    s.apply(40.0, &r.plan);
+    assert_eq!(s.job("a").unwrap().phase, Phase::Running);
+
+    assert!(s.undo_start(&before));
+    let a = s.job("a").unwrap();
+    assert_eq!(
+        (a.phase, a.workers(), a.first_start_time),
+        (Phase::Waiting, 0, None)
+    );
+    assert_eq!(s.gpus_in_use(), 0);
+    // Waiting time runs on from the arrival, not from the undone start.
+    assert_eq!(a.times(100.0).waiting_seconds, 90.0);
+    // Nothing to undo twice, or for a job that went away.
+    assert!(!s.undo_start(&before));
+    s.remove_job(100.0, "a").unwrap();
+    assert!(!s.undo_start(&before));
+}
