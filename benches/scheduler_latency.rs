@@ -102,6 +102,12 @@ async fn run(kubeconfig: std::path::PathBuf) -> Result<()> {
         .delete(&gpu, &DeleteParams::default())
         .await;
     let _ = nss.delete(&ns, &DeleteParams::default()).await;
+    // Thousands of objects are garbage-collected after this; a run started before
+    // they are gone competes with that clean-up (seen as +1 s on the p99).
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while nss.get_opt(&ns).await?.is_some() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
     result
 }
 

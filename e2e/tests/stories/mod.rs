@@ -10,6 +10,7 @@ mod leader_election;
 mod legacy_taints;
 mod placement_migration;
 mod progress_profiles;
+mod refused_start;
 mod restart_safety;
 mod spec_changes;
 mod tiresias_queues;
@@ -42,7 +43,7 @@ fn sp_resource() -> ApiResource {
     )
 }
 
-fn mpijob_resource() -> ApiResource {
+pub fn mpijob_resource() -> ApiResource {
     ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("kubeflow.org", "v2beta1", "MPIJob"),
         "mpijobs",

@@ -3,8 +3,8 @@
 //! placement. Only what the API server accepted stays recorded in the core; the
 //! rest is retried at the next reschedule.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{Pod, Toleration};
@@ -48,6 +48,9 @@ pub struct Actor {
     pub recorder: Recorder,
     pub field_manager: String,
     pub events_in_flight: Arc<Semaphore>,
+    pub binds_in_flight: Arc<Semaphore>,
+    /// Pods (`namespace/name`) whose binding patch is in flight.
+    pub binding_pods: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Actor {
@@ -57,6 +60,8 @@ impl Actor {
             recorder,
             field_manager,
             events_in_flight: Arc::new(Semaphore::new(EVENTS_IN_FLIGHT)),
+            binds_in_flight: Arc::new(Semaphore::new(CONCURRENCY)),
+            binding_pods: Arc::default(),
         }
     }
 
@@ -276,8 +281,11 @@ impl Actor {
 
     /// Send worker pods that wait for placement to the node it chose for them:
     /// lift the scheduling gate with a node affinity, or (legacy) add the toleration
-    /// of that node's `vodascheduler/hostname` taint.
-    pub async fn bind(
+    /// of that node's `vodascheduler/hostname` taint. The patches run in the
+    /// background (the loop must not wait for hundreds of pods while jobs arrive);
+    /// a pod whose patch is still in flight is not patched again. Returns how many
+    /// patches were sent.
+    pub fn bind(
         &self,
         cluster: &Cluster,
         binding: Binding,
@@ -298,24 +306,34 @@ impl Actor {
                 Some((key.namespace, pod.metadata.name.clone()?, patch))
             })
             .collect();
-        // Concurrently: hundreds of new workers must not queue behind each other.
-        stream::iter(patches)
-            .map(|(ns, name, patch)| async move {
-                let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
-                match api
-                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                    .await
+        let mut sent = 0;
+        for (ns, name, patch) in patches {
+            let pod = format!("{ns}/{name}");
+            let Ok(mut binding_now) = self.binding_pods.lock() else {
+                return sent;
+            };
+            if !binding_now.insert(pod.clone()) {
+                continue;
+            }
+            drop(binding_now);
+            sent += 1;
+            let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
+            let permits = self.binds_in_flight.clone();
+            let in_flight = self.binding_pods.clone();
+            tokio::spawn(async move {
+                if let Ok(_permit) = permits.acquire_owned().await
+                    && let Err(e) = api
+                        .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                        .await
                 {
-                    Ok(_) => 1,
-                    Err(e) => {
-                        tracing::debug!(pod = %name, "binding: {e}");
-                        0
-                    }
+                    tracing::debug!(pod = %name, "binding: {e}");
                 }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .fold(0, |n, ok| async move { n + ok })
-            .await
+                if let Ok(mut pods) = in_flight.lock() {
+                    pods.remove(&pod);
+                }
+            });
+        }
+        sent
     }
 }
 

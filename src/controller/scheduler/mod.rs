@@ -240,14 +240,9 @@ pub async fn run(
                 last_resched = Some((at, secs));
             }
             if let Some(binding) = binding {
-                let bind_started = Instant::now();
-                let n = actor.bind(&cluster, binding, &placement).await;
+                let n = actor.bind(&cluster, binding, &placement);
                 if n > 0 {
-                    tracing::debug!(
-                        pods = n,
-                        secs = bind_started.elapsed().as_secs_f64(),
-                        "bound"
-                    );
+                    tracing::debug!(pods = n, "sending pods to their nodes");
                 }
             }
             write_statuses(&statuses, &cluster, s, &starter, &mut written, &gpu_type);
