@@ -6,8 +6,10 @@
 //! plan out, and writes status only for jobs whose phase, workers or queue changed.
 
 mod act;
+mod carry_out;
 mod cluster;
 mod observe;
+mod placing;
 mod starter;
 mod status;
 mod status_writer;
@@ -23,13 +25,13 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::controller::clock;
-use crate::core::plan::{Action, Plan};
+use crate::core::plan::Action;
 use crate::core::scheduler::{Outcome, Phase, Scheduler};
-use crate::crd::Binding;
 use crate::crd::SchedulerPolicy;
 use crate::metrics::{AllocatorMetrics, SchedulerMetrics};
 
 use act::Actor;
+use carry_out::carry_out;
 pub use cluster::{Cluster, JobKey};
 use observe::{observe, policy_of};
 use starter::Starter;
@@ -268,64 +270,6 @@ pub async fn run(
             () = tokio::time::sleep(wait) => {},
         }
     }
-}
-
-/// Carry `plan` out and record in `sched` what went through: halts and scale-ins
-/// (awaited, so their GPUs are on their way out), then starts (handed to the
-/// starter, recorded now, undone if refused), then scale-outs. Changes to a job
-/// whose start is still in flight wait for the next reschedule (`deferred`).
-/// Returns whether the API server refused anything.
-async fn carry_out(
-    sched: &mut Scheduler,
-    actor: &Actor,
-    starter: &mut Starter,
-    cluster: &Cluster,
-    plan: &Plan,
-    binding: Option<Binding>,
-    deferred: &mut bool,
-) -> bool {
-    let mut failed = false;
-    let first = actor
-        .apply(
-            cluster,
-            plan,
-            binding,
-            &[Action::Halt, Action::ScaleIn],
-            |j| starter.busy(j),
-        )
-        .await;
-    let at = clock::now();
-    for change in &first.done {
-        sched.apply_change(at, change);
-    }
-    failed |= first.failed;
-    *deferred |= first.skipped > 0;
-
-    for (_, change) in plan.steps().filter(|(a, _)| *a == Action::Start) {
-        if starter.busy(&change.job) {
-            *deferred = true;
-            continue;
-        }
-        let Some(before) = sched.job(&change.job).cloned() else {
-            continue;
-        };
-        if sched.apply_change(at, change) {
-            starter.start(change.clone(), before, binding);
-        }
-    }
-
-    let last = actor
-        .apply(cluster, plan, binding, &[Action::ScaleOut], |j| {
-            starter.busy(j)
-        })
-        .await;
-    let at = clock::now();
-    for change in &last.done {
-        sched.apply_change(at, change);
-    }
-    failed |= last.failed;
-    *deferred |= last.skipped > 0;
-    failed
 }
 
 /// Queue a status write for every job whose phase, workers or queue changed,
