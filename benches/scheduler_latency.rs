@@ -256,7 +256,7 @@ async fn measure(client: &Client, ns: &str, gpu: &str, jobs: usize) -> Result<St
     ))
 }
 
-/// The floor: an MPIJob for every TrainingJob as soon as it is seen, 16 creates
+/// The floor: an MPIJob for every TrainingJob as soon as it is seen, 48 creates
 /// in flight as the scheduler does, nothing else.
 async fn echo_controller(client: Client, ns: String) {
     let tjs: Api<TrainingJob> = Api::namespaced(client.clone(), &ns);
@@ -272,7 +272,7 @@ async fn echo_controller(client: Client, ns: String) {
                 }
             }
         })
-        .buffer_unordered(16)
+        .buffer_unordered(48)
         .for_each(|()| async {})
         .await;
 }

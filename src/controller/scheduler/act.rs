@@ -21,7 +21,7 @@ use super::cluster::{Cluster, JobKey};
 
 /// API calls in flight at once; enough to start hundreds of jobs in a second or two
 /// without flooding the API server.
-const CONCURRENCY: usize = 16;
+pub const CONCURRENCY: usize = 16;
 
 /// What [`Actor::apply`] did.
 #[derive(Default)]

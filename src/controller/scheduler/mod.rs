@@ -10,6 +10,7 @@ mod carry_out;
 mod cluster;
 mod observe;
 mod placing;
+mod policy_status;
 mod starter;
 mod status;
 mod status_writer;
@@ -18,22 +19,21 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kube::api::{Patch, PatchParams};
+use kube::Client;
 use kube::runtime::events::{EventType, Recorder, Reporter};
-use kube::{Api, Client};
 use serde_json::json;
 use tokio::sync::watch;
 
 use crate::controller::clock;
 use crate::core::plan::Action;
 use crate::core::scheduler::{Outcome, Phase, Scheduler};
-use crate::crd::SchedulerPolicy;
 use crate::metrics::{AllocatorMetrics, SchedulerMetrics};
 
 use act::Actor;
 use carry_out::carry_out;
 pub use cluster::{Cluster, JobKey};
 use observe::{observe, policy_of};
+use policy_status::PolicyStatusWriter;
 use starter::Starter;
 use status_writer::StatusWriter;
 
@@ -82,7 +82,7 @@ pub async fn run(
     let mut written: HashMap<String, (Phase, u32, u32)> = HashMap::new();
     let mut placement: BTreeMap<String, BTreeMap<u32, String>> = BTreeMap::new();
     let mut placed_once = false;
-    let mut policy_status = json!(null);
+    let policy_status = PolicyStatusWriter::start(client.clone(), gpu_type.clone());
     let mut last_resched: Option<(f64, f64)> = None;
     let mut resched_count: u64 = 0;
     let mut estimate_triggers: u64 = 0;
@@ -90,6 +90,7 @@ pub async fn run(
     let mut deferred = false;
 
     loop {
+        let round_started = Instant::now();
         let now = clock::now();
         if sched.is_none()
             && let Some(policy) = cluster.policy()
@@ -230,9 +231,9 @@ pub async fn run(
                     placement = p.workers;
                 }
                 placed_once = true;
-                metrics
-                    .placement_duration
-                    .observe(p_started.elapsed().as_secs_f64());
+                let secs = p_started.elapsed().as_secs_f64();
+                metrics.placement_duration.observe(secs);
+                tracing::debug!(jobs = running.len(), secs, "placed");
             }
             if let Some((at, started)) = rescheduled {
                 resched_count += 1;
@@ -249,17 +250,14 @@ pub async fn run(
             }
             write_statuses(&statuses, &cluster, s, &starter, &mut written, &gpu_type);
             update_gauges(&metrics, s);
-            policy_status = write_policy_status(
-                &client,
-                &gpu_type,
+            policy_status.set(policy_status_of(
                 s,
                 last_resched,
                 (resched_count, estimate_triggers),
-                policy_status,
-            )
-            .await;
+            ));
         }
 
+        tracing::debug!(secs = round_started.elapsed().as_secs_f64(), "round");
         let wait = sched
             .as_ref()
             .and_then(Scheduler::next_wakeup)
@@ -313,14 +311,11 @@ fn update_gauges(metrics: &SchedulerMetrics, sched: &Scheduler) {
     metrics.gpus_inuse.set(i64::from(sched.gpus_in_use()));
 }
 
-/// Write the SchedulerPolicy status when it changed; returns what is now written.
-async fn write_policy_status(
-    client: &Client,
-    gpu_type: &str,
+/// The SchedulerPolicy status the loop reports.
+fn policy_status_of(
     sched: &Scheduler,
     last: Option<(f64, f64)>,
     (count, estimate_triggers): (u64, u64),
-    previous: serde_json::Value,
 ) -> serde_json::Value {
     let mut status = json!({
         "gpusTotal": sched.capacity(),
@@ -334,27 +329,5 @@ async fn write_policy_status(
         status["lastRescheduleTime"] = json!(clock::to_time(at));
         status["lastRescheduleDurationSeconds"] = json!(secs);
     }
-    if status == previous {
-        return previous;
-    }
-    let api: Api<SchedulerPolicy> = Api::all(client.clone());
-    let body = json!({
-        "apiVersion": "vodascheduler.io/v1alpha1",
-        "kind": "SchedulerPolicy",
-        "status": status,
-    });
-    match api
-        .patch_status(
-            gpu_type,
-            &PatchParams::apply(&field_manager(gpu_type)).force(),
-            &Patch::Apply(&body),
-        )
-        .await
-    {
-        Ok(_) => status,
-        Err(e) => {
-            tracing::warn!("policy status: {e}");
-            previous
-        }
-    }
+    status
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use futures::{StreamExt, future, stream};
 use k8s_openapi::api::core::v1::{Pod, Toleration};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
@@ -13,7 +14,7 @@ use crate::core::placement::{CurrentBinding, Nodes, Placement, place};
 use crate::crd::{Binding, HOSTNAME_TAINT};
 use crate::workload::labels;
 
-use super::act::Actor;
+use super::act::{Actor, CONCURRENCY};
 use super::cluster::{Cluster, JobKey};
 
 impl Actor {
@@ -36,18 +37,29 @@ impl Actor {
                 return None;
             }
         };
+        // Concurrently: when a job finishes, repacking can move dozens of workers,
+        // and the loop waits for this.
+        let deleted: Vec<&str> = stream::iter(&placement.migrations)
+            .map(|m| async move {
+                let key = JobKey::parse(&m.job)?;
+                let pods: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
+                let pod = format!("{}-worker-{}", key.name, m.index);
+                match pods.delete(&pod, &DeleteParams::default()).await {
+                    Ok(_) => Some(m.job.as_str()),
+                    Err(kube::Error::Api(s)) if s.code == 404 => None,
+                    Err(e) => {
+                        tracing::warn!(%pod, "migration: {e}");
+                        None
+                    }
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .filter_map(future::ready)
+            .collect()
+            .await;
         let mut moved: BTreeMap<&str, u32> = BTreeMap::new();
-        for m in &placement.migrations {
-            let Some(key) = JobKey::parse(&m.job) else {
-                continue;
-            };
-            let pods: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
-            let pod = format!("{}-worker-{}", key.name, m.index);
-            match pods.delete(&pod, &DeleteParams::default()).await {
-                Ok(_) => *moved.entry(&m.job).or_default() += 1,
-                Err(kube::Error::Api(s)) if s.code == 404 => {}
-                Err(e) => tracing::warn!(%pod, "migration: {e}"),
-            }
+        for job in deleted {
+            *moved.entry(job).or_default() += 1;
         }
         for job in &placement.launchers_to_delete {
             let Some(key) = JobKey::parse(job) else {
