@@ -80,6 +80,8 @@ pub async fn run(
         tracing::error!("the Secret or CategoryProfile watch ended before its first list");
         return;
     }
+    // Said at info level: a manager that leads but never gets here is otherwise silent.
+    tracing::info!("credential and category caches synced; reconciling TrainingJobs");
 
     let controller = Controller::new(jobs, watcher::Config::default());
     let job_store = controller.store();
