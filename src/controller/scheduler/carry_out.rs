@@ -5,7 +5,7 @@ use crate::core::plan::{Action, Plan};
 use crate::core::scheduler::Scheduler;
 use crate::crd::Binding;
 
-use super::act::Actor;
+use super::act::{Actor, Applied};
 use super::cluster::Cluster;
 use super::starter::Starter;
 
@@ -33,12 +33,7 @@ pub async fn carry_out(
             |j| starter.busy(j),
         )
         .await;
-    let at = clock::now();
-    for change in &first.done {
-        sched.apply_change(at, change);
-    }
-    failed |= first.failed;
-    *deferred |= first.skipped > 0;
+    let at = record(sched, &first, &mut failed, deferred);
 
     for (_, change) in plan.steps().filter(|(a, _)| *a == Action::Start) {
         if starter.busy(&change.job) {
@@ -58,11 +53,17 @@ pub async fn carry_out(
             starter.busy(j)
         })
         .await;
+    record(sched, &last, &mut failed, deferred);
+    failed
+}
+
+/// Record what a group of awaited changes did; returns when it was recorded.
+fn record(sched: &mut Scheduler, applied: &Applied, failed: &mut bool, deferred: &mut bool) -> f64 {
     let at = clock::now();
-    for change in &last.done {
+    for change in &applied.done {
         sched.apply_change(at, change);
     }
-    failed |= last.failed;
-    *deferred |= last.skipped > 0;
-    failed
+    *failed |= applied.failed;
+    *deferred |= applied.skipped > 0;
+    at
 }
