@@ -4,6 +4,7 @@
 //! everything else is an imperative shell around it.
 
 pub mod cache;
+pub mod cache_ready;
 pub mod cli;
 pub mod compat;
 pub mod controller;

@@ -19,7 +19,7 @@
 
 use std::future::Future;
 
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use jiff::Timestamp;
 use kube::api::ListParams;
 use kube::runtime::reflector::{self, Store};
@@ -27,6 +27,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 use tokio::net::TcpListener;
 
+use crate::cache_ready::CacheReady;
 use crate::crd::TrainingJob;
 
 mod http;
@@ -70,7 +71,8 @@ pub struct Ctx {
     client: Client,
     namespace: String,
     training_metrics: TrainingServiceMetrics,
-    jobs: Option<Store<TrainingJob>>,
+    /// The job cache and whether its first list is in.
+    jobs: Option<(Store<TrainingJob>, CacheReady)>,
 }
 
 impl Ctx {
@@ -79,7 +81,7 @@ impl Ctx {
     /// The training-service metrics count but are not exported until
     /// [`Ctx::with_training_metrics`] is given ones registered into the process's
     /// registry. `GET /training` lists from the API server on every request until a job
-    /// cache is attached with [`Ctx::with_job_store`] or [`Ctx::with_job_cache`].
+    /// cache is attached with [`Ctx::with_job_cache`].
     pub fn new(client: Client, namespace: impl Into<String>) -> Self {
         Self {
             client,
@@ -92,14 +94,6 @@ impl Ctx {
     /// Use these (registered) training-service metrics.
     pub fn with_training_metrics(mut self, metrics: TrainingServiceMetrics) -> Self {
         self.training_metrics = metrics;
-        self
-    }
-
-    /// Serve `GET /training` from this reflector store of TrainingJobs (e.g. the one a
-    /// controller in the same process already keeps; jobs of other namespaces in it
-    /// are left out).
-    pub fn with_job_store(mut self, store: Store<TrainingJob>) -> Self {
-        self.jobs = Some(store);
         self
     }
 
@@ -126,16 +120,20 @@ impl Ctx {
                 })
                 .await;
         });
-        self.with_job_store(store)
+        let ready = CacheReady::of(&store);
+        Self {
+            jobs: Some((store, ready)),
+            ..self
+        }
     }
 
     /// Resolves once the job cache holds the namespace's jobs (at once without a
     /// cache), e.g. before a process reports ready.
     pub async fn job_cache_ready(&self) {
-        if let Some(store) = &self.jobs {
-            // Err only when the writer is gone, i.e. the watch task ended: the API
-            // server answers then, so there is nothing to wait for.
-            let _ = store.wait_until_ready().await;
+        if let Some((_, ready)) = &self.jobs {
+            // False only when the watch task ended: the API server answers then, so
+            // there is nothing to wait for.
+            ready.wait().await;
         }
     }
 
@@ -162,10 +160,10 @@ impl Ctx {
             j.metadata.namespace.as_deref() == Some(self.namespace.as_str())
                 && gpu_type.is_none_or(|g| j.spec.gpu_type == g)
         };
-        if let Some(store) = &self.jobs {
+        if let Some((store, ready)) = &self.jobs {
             // Not waited for: until the first list has filled the cache (or if the
             // watch cannot start), the API server answers instead.
-            if matches!(store.wait_until_ready().now_or_never(), Some(Ok(()))) {
+            if ready.is_ready() {
                 return Ok(store
                     .state()
                     .iter()

@@ -59,11 +59,10 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let jobs = Api::<TrainingJob>::all(client.clone());
-    let policies = Api::<SchedulerPolicy>::all(client.clone());
-    let (policy_store, policy_writer) = kube::runtime::reflector::store();
-    let policy_stream =
-        kube::runtime::reflector(policy_writer, watcher(policies, watcher::Config::default()))
-            .applied_objects();
+    let (policy_store, policy_stream, _policy_task) = driven(watcher(
+        Api::<SchedulerPolicy>::all(client.clone()),
+        watcher::Config::default(),
+    ));
     // Only our Secrets: a label-filtered watch, never every Secret of the cluster.
     let (secret_store, secret_stream, _secret_task) = driven(watcher(
         Api::<Secret>::all(client.clone()),
@@ -73,15 +72,21 @@ pub async fn run(
         Api::<CategoryProfile>::all(client.clone()),
         watcher::Config::default(),
     ));
-    // Both caches are complete before the first reconcile reads them (see `driven`).
-    if secret_store.wait_until_ready().await.is_err()
+    // Every cache is complete before the first reconcile reads it, so reconciles
+    // never wait for one (see `driven`) and judge "no policy", "no credential" or "no
+    // category profile" only on complete lists. One waiter per store, one at a time:
+    // see `cache_ready`.
+    if policy_store.wait_until_ready().await.is_err()
+        || secret_store.wait_until_ready().await.is_err()
         || category_store.wait_until_ready().await.is_err()
     {
-        tracing::error!("the Secret or CategoryProfile watch ended before its first list");
+        tracing::error!(
+            "a SchedulerPolicy, Secret or CategoryProfile watch ended before its first list"
+        );
         return;
     }
     // Said at info level: a manager that leads but never gets here is otherwise silent.
-    tracing::info!("credential and category caches synced; reconciling TrainingJobs");
+    tracing::info!("policy, credential and category caches synced; reconciling TrainingJobs");
 
     let controller = Controller::new(jobs, watcher::Config::default());
     let job_store = controller.store();
@@ -142,13 +147,7 @@ pub async fn run(
 async fn reconcile(job: Arc<TrainingJob>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let status = job.status.clone().unwrap_or_default();
     tracing::debug!(job = %job.name_any(), phase = ?status.phase, "reconciling");
-    // Judge "no policy", "no credential" or "no category profile" only on complete
-    // lists, never on caches still filling at start-up.
-    // (The Secret and CategoryProfile caches were complete before the controller
-    // started.)
-    if ctx.policies.wait_until_ready().await.is_err() {
-        return Ok(Action::requeue(std::time::Duration::from_secs(1)));
-    }
+    // (Every cache in `ctx` was complete before the controller started.)
     if job.metadata.deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
@@ -229,12 +228,13 @@ async fn reconcile(job: Arc<TrainingJob>, ctx: Arc<Ctx>) -> Result<Action, Error
 /// A cache of `K` kept by a task of its own, and a stream of the objects it sees
 /// (changed or deleted) to trigger reconciles with.
 ///
-/// Why not hand the reflector to the controller as a trigger stream, as for policies:
-/// the controller polls trigger streams only along with its queue, and reconciles that
-/// waited for such a cache to fill were seen never to wake up (several waiters on one
-/// `Store::wait_until_ready`). A task of its own fills the cache independently, so
-/// `run` can wait for it once, before any reconcile. The task ends when the
-/// returned guard is dropped, i.e. when `run` ends or is dropped on losing leadership.
+/// Why not hand the reflector to the controller as a trigger stream: the controller
+/// polls trigger streams only along with its queue, and reconciles that waited for
+/// such a cache to fill never woke up (kube-runtime wakes only the last of several
+/// `Store::wait_until_ready` waiters, see `cache_ready`). A task of its own fills the
+/// cache independently, so `run` can wait for it once, before any reconcile. The task
+/// ends when the returned guard is dropped, i.e. when `run` ends or is dropped on
+/// losing leadership.
 fn driven<K>(
     watch: impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
 ) -> (
