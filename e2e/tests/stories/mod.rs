@@ -10,6 +10,7 @@ mod leader_election;
 mod legacy_taints;
 mod placement_migration;
 mod progress_profiles;
+mod refused_binding;
 mod refused_start;
 mod restart_safety;
 mod spec_changes;

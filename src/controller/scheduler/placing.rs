@@ -17,6 +17,9 @@ use crate::workload::labels;
 use super::act::{Actor, CONCURRENCY};
 use super::cluster::{Cluster, JobKey};
 
+/// How long after a refused binding patch the loop is woken to bind again.
+const BIND_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Actor {
     /// Plan placement for `running` (job → workers) and delete the pods that move.
     pub async fn place(
@@ -130,16 +133,32 @@ impl Actor {
             let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
             let permits = self.binds_in_flight.clone();
             let in_flight = self.binding_pods.clone();
+            let wake = cluster.changed.clone();
             tokio::spawn(async move {
-                if let Ok(_permit) = permits.acquire_owned().await
-                    && let Err(e) = api
+                let refused = match permits.acquire_owned().await {
+                    Ok(_permit) => api
                         .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
                         .await
-                {
-                    tracing::debug!(pod = %name, "binding: {e}");
-                }
+                        .err(),
+                    Err(_) => None,
+                };
                 if let Ok(mut pods) = in_flight.lock() {
                     pods.remove(&pod);
+                }
+                match refused {
+                    // The pod went meanwhile (its job halted, scaled in or migrated).
+                    Some(kube::Error::Api(s)) if s.code == 404 => {}
+                    // Nothing else would wake the loop for this pod: bind again soon.
+                    Some(e) => {
+                        let why = match e {
+                            kube::Error::Api(s) => s.message,
+                            e => e.to_string(),
+                        };
+                        tracing::warn!(%pod, "binding refused: {why}; retrying in {BIND_RETRY:?}");
+                        tokio::time::sleep(BIND_RETRY).await;
+                        wake.notify_one();
+                    }
+                    None => {}
                 }
             });
         }
