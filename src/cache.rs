@@ -23,8 +23,8 @@ pub fn slim_meta<K: kube::Resource>(obj: &mut K) {
 }
 
 /// A TrainingJob without its metadata extras and its pod templates, which are
-/// most of its size and needed only when the job starts (the scheduler reads
-/// the whole job then).
+/// most of its size and needed only when the job starts (the scheduler keeps
+/// them apart as compact JSON, `controller::scheduler::templates`).
 pub fn slim_job(job: &mut TrainingJob) {
     slim_meta(job);
     drop_templates(&mut job.spec.mpi_job.mpi_replica_specs);

@@ -145,16 +145,23 @@ impl Actor {
                 let Some(cached) = cluster.job(&key) else {
                     return Ok(());
                 };
-                // The cache keeps no pod templates (cache::slim_job): read the
-                // whole job, and only if it is still the one we scheduled. Any
-                // version will do (`mpiJob` is immutable), so the API server
-                // answers from its watch cache instead of reading etcd.
-                let jobs: Api<TrainingJob> = Api::namespaced(self.client.clone(), &key.namespace);
-                let job = match jobs.get_with(&key.name, &GetParams::any()).await {
-                    Ok(job) if job.metadata.uid == cached.metadata.uid => job,
-                    Ok(_) => return Ok(()),
-                    Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
-                    Err(e) => return Err(e),
+                // The cache keeps no pod templates (cache::slim_job); they are in
+                // `templates`. Should they be missing, read the whole job, and only
+                // if it is still the one we scheduled. Any version will do (`mpiJob`
+                // is immutable), so the API server answers from its watch cache.
+                let job = match cluster.templates.restore(&cached) {
+                    Some(job) => job,
+                    None => {
+                        tracing::debug!(job = %change.job, "no cached template; reading the job");
+                        let jobs: Api<TrainingJob> =
+                            Api::namespaced(self.client.clone(), &key.namespace);
+                        match jobs.get_with(&key.name, &GetParams::any()).await {
+                            Ok(job) if job.metadata.uid == cached.metadata.uid => job,
+                            Ok(_) => return Ok(()),
+                            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
+                            Err(e) => return Err(e),
+                        }
+                    }
                 };
                 let mpijob = mpijob_for(&job, change.to, binding).map_err(|e| {
                     kube::Error::Service(Box::new(std::io::Error::other(e.to_string())))

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use futures::{StreamExt, stream};
+use futures::{StreamExt, TryStreamExt, stream};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::runtime::reflector::{self, ObjectRef, Store, reflector};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -16,12 +16,16 @@ use crate::crd::{ACCELERATOR_LABEL, SchedulerPolicy, TrainingJob};
 use crate::workload::labels;
 use crate::workload::mpijob::MPIJob;
 
+use super::templates::Templates;
+
 /// Read-only caches of everything the scheduler of one GPU type looks at.
 #[derive(Clone)]
 pub struct Cluster {
     pub gpu_type: String,
     pub policies: Store<SchedulerPolicy>,
     pub jobs: Store<TrainingJob>,
+    /// The MPIJob templates the job cache leaves out.
+    pub templates: Templates,
     pub nodes: Store<Node>,
     pub mpijobs: Store<MPIJob>,
     pub pods: Store<Pod>,
@@ -42,6 +46,8 @@ impl Cluster {
         let (nodes, node_w) = reflector::store();
         let (mpijobs, mpijob_w) = reflector::store();
         let (pods, pod_w) = reflector::store();
+        let templates = Templates::default();
+        let keep_templates = templates.clone();
 
         let streams = vec![
             reflector(
@@ -61,6 +67,10 @@ impl Cluster {
                     scoped::<TrainingJob>(client.clone(), namespace),
                     watcher::Config::default().fields(&format!("spec.gpuType={gpu_type}")),
                 )
+                .map_ok(move |event| {
+                    keep_templates.observe(&event);
+                    event
+                })
                 .modify(slim_job),
             )
             .default_backoff()
@@ -122,6 +132,7 @@ impl Cluster {
             gpu_type: gpu_type.to_owned(),
             policies,
             jobs,
+            templates,
             nodes,
             mpijobs,
             pods,

@@ -14,6 +14,7 @@ mod policy_status;
 mod starter;
 mod status;
 mod status_writer;
+mod templates;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

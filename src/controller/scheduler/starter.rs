@@ -1,9 +1,9 @@
-//! Starts run beside the loop. Starting a job takes two API calls (read the whole
-//! job, create its MPIJob); when the loop waited for a round's starts, hundreds of
-//! jobs arriving together queued behind whole rounds (BENCHMARKS.md, "Live
-//! scheduler"). Now the loop records a start in the core when it hands it over,
-//! keeps other changes away from the job until it hears back, and undoes the start
-//! if the API server refused it.
+//! Starts run beside the loop. Starting a job is an API call (create its MPIJob
+//! from the template kept in `templates`); when the loop waited for a round's
+//! starts, hundreds of jobs arriving together queued behind whole rounds
+//! (BENCHMARKS.md, "Live scheduler"). Now the loop records a start in the core
+//! when it hands it over, keeps other changes away from the job until it hears
+//! back, and undoes the start if the API server refused it.
 
 use std::collections::HashSet;
 use std::sync::Arc;
