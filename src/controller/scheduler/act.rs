@@ -145,23 +145,8 @@ impl Actor {
                 let Some(cached) = cluster.job(&key) else {
                     return Ok(());
                 };
-                // The cache keeps no pod templates (cache::slim_job); they are in
-                // `templates`. Should they be missing, read the whole job, and only
-                // if it is still the one we scheduled. Any version will do (`mpiJob`
-                // is immutable), so the API server answers from its watch cache.
-                let job = match cluster.templates.restore(&cached) {
-                    Some(job) => job,
-                    None => {
-                        tracing::debug!(job = %change.job, "no cached template; reading the job");
-                        let jobs: Api<TrainingJob> =
-                            Api::namespaced(self.client.clone(), &key.namespace);
-                        match jobs.get_with(&key.name, &GetParams::any()).await {
-                            Ok(job) if job.metadata.uid == cached.metadata.uid => job,
-                            Ok(_) => return Ok(()),
-                            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
-                            Err(e) => return Err(e),
-                        }
-                    }
+                let Some(job) = self.whole_job(cluster, &key, &cached).await? else {
+                    return Ok(());
                 };
                 let mpijob = mpijob_for(&job, change.to, binding).map_err(|e| {
                     kube::Error::Service(Box::new(std::io::Error::other(e.to_string())))
@@ -172,6 +157,30 @@ impl Actor {
                 };
                 api.create(&pp, &mpijob).await.map(|_| ())
             }
+        }
+    }
+
+    /// The whole job behind the slimmed cache entry `cached`, or `None` if it is
+    /// gone or no longer the one we scheduled. The cache keeps no pod templates
+    /// (cache::slim_job); `templates` does. Should they be missing, read the job:
+    /// any version will do (`mpiJob` is immutable), so the API server answers from
+    /// its watch cache.
+    async fn whole_job(
+        &self,
+        cluster: &Cluster,
+        key: &JobKey,
+        cached: &TrainingJob,
+    ) -> Result<Option<TrainingJob>, kube::Error> {
+        if let Some(job) = cluster.templates.restore(cached) {
+            return Ok(Some(job));
+        }
+        tracing::debug!(job = %key.core_name(), "no cached template; reading the job");
+        let jobs: Api<TrainingJob> = Api::namespaced(self.client.clone(), &key.namespace);
+        match jobs.get_with(&key.name, &GetParams::any()).await {
+            Ok(job) if job.metadata.uid == cached.metadata.uid => Ok(Some(job)),
+            Ok(_) => Ok(None),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
+            Err(e) => Err(e),
         }
     }
 

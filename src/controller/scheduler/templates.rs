@@ -11,7 +11,6 @@ use std::sync::{Arc, RwLock};
 
 use kube::runtime::watcher::Event;
 
-use super::cluster::JobKey;
 use crate::crd::TrainingJob;
 use crate::workload::mpijob::MpiJobTemplate;
 
@@ -22,62 +21,64 @@ pub struct Templates {
 
 #[derive(Default)]
 struct Inner {
-    /// uid and `spec.mpiJob` as JSON, by job.
-    by_job: HashMap<JobKey, (String, Box<str>)>,
+    /// `spec.mpiJob` as JSON, by job uid (a job deleted and created again under the
+    /// same name is another job).
+    by_uid: HashMap<String, Box<str>>,
     /// Jobs seen since a relist began; the others are gone when it ends.
-    relisting: Option<HashSet<JobKey>>,
+    relisting: Option<HashSet<String>>,
 }
 
 impl Templates {
     /// Follow one watch event of the TrainingJob watch (before slimming).
     pub fn observe(&self, event: &Event<TrainingJob>) {
+        // Serialized before the lock is taken; `None` for a finished job, which
+        // never starts again.
+        let update = match event {
+            Event::InitApply(job) | Event::Apply(job) => job.metadata.uid.clone().map(|uid| {
+                let finished = job.status.as_ref().is_some_and(|s| s.phase.is_finished());
+                let json = serde_json::to_string(&job.spec.mpi_job).ok();
+                (uid, json.filter(|_| !finished))
+            }),
+            _ => None,
+        };
         let Ok(mut inner) = self.inner.write() else {
             return;
         };
         match event {
             Event::Init => inner.relisting = Some(HashSet::new()),
-            Event::InitApply(job) | Event::Apply(job) => {
-                let (Some(key), Some(uid)) = (JobKey::of(job), job.metadata.uid.clone()) else {
-                    return;
-                };
-                // A finished job never starts again.
-                let finished = job.status.as_ref().is_some_and(|s| s.phase.is_finished());
-                let json = serde_json::to_string(&job.spec.mpi_job);
-                match json {
-                    Ok(json) if !finished => {
-                        if let Some(seen) = inner.relisting.as_mut() {
-                            seen.insert(key.clone());
-                        }
-                        inner.by_job.insert(key, (uid, json.into_boxed_str()));
+            Event::InitApply(_) | Event::Apply(_) => match update {
+                Some((uid, Some(json))) => {
+                    if let Some(seen) = inner.relisting.as_mut() {
+                        seen.insert(uid.clone());
                     }
-                    _ => {
-                        inner.by_job.remove(&key);
-                    }
+                    inner.by_uid.insert(uid, json.into_boxed_str());
                 }
-            }
+                Some((uid, None)) => {
+                    inner.by_uid.remove(&uid);
+                }
+                None => {}
+            },
             Event::Delete(job) => {
-                if let Some(key) = JobKey::of(job) {
-                    inner.by_job.remove(&key);
+                if let Some(uid) = &job.metadata.uid {
+                    inner.by_uid.remove(uid);
                 }
             }
             Event::InitDone => {
                 if let Some(seen) = inner.relisting.take() {
-                    inner.by_job.retain(|k, _| seen.contains(k));
+                    inner.by_uid.retain(|uid, _| seen.contains(uid));
                 }
             }
         }
     }
 
     /// `job` (a slimmed cache entry) with its MPIJob template back, if we hold the
-    /// template of this very job (same uid).
+    /// template of this very job.
     pub fn restore(&self, job: &TrainingJob) -> Option<TrainingJob> {
-        let key = JobKey::of(job)?;
-        let inner = self.inner.read().ok()?;
-        let (uid, json) = inner.by_job.get(&key)?;
-        if job.metadata.uid.as_ref() != Some(uid) {
-            return None;
-        }
-        let template: MpiJobTemplate = serde_json::from_str(json).ok()?;
+        let uid = job.metadata.uid.as_ref()?;
+        let template: MpiJobTemplate = {
+            let inner = self.inner.read().ok()?;
+            serde_json::from_str(inner.by_uid.get(uid)?).ok()?
+        };
         let mut full = job.clone();
         full.spec.mpi_job = template;
         Some(full)
@@ -85,7 +86,7 @@ impl Templates {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.inner.read().map_or(0, |i| i.by_job.len())
+        self.inner.read().map_or(0, |i| i.by_uid.len())
     }
 }
 
